@@ -1,0 +1,6 @@
+namespace MindAnimator.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => 0;
+}
