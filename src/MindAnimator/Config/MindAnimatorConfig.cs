@@ -1,0 +1,370 @@
+namespace MindAnimator.Config;
+
+/// <summary>
+/// The whole resolved configuration of a run. Defaults are the paper's values (REFERENCE.md); configs/demo.yaml
+/// shrinks them for the simulated brain. Bound from YAML by <see cref="ConfigBinder"/>.
+/// </summary>
+public sealed record MindAnimatorConfig : IValidatedSection
+{
+    /// <summary>A name for runs made with this config.</summary>
+    public string Name { get; init; } = "mindanim";
+
+    /// <summary>Seeds every random draw of a run.</summary>
+    [Bounds(0, int.MaxValue)]
+    public int Seed { get; init; } = 1234;
+
+    /// <summary>auto picks CUDA when TorchSharp sees a GPU.</summary>
+    [OneOf("auto", "cpu", "cuda")]
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Intra-op threads for CPU work; 0 uses all cores.</summary>
+    [Bounds(0, 1024)]
+    public int Threads { get; init; }
+
+    public DataSettings Data { get; init; } = new();
+
+    public SimulationSettings Simulation { get; init; } = new();
+
+    public PreprocessSettings Preprocess { get; init; } = new();
+
+    public SemanticDecoderSettings Semantic { get; init; } = new();
+
+    public StructureDecoderSettings Structure { get; init; } = new();
+
+    public MotionDecoderSettings Motion { get; init; } = new();
+
+    public DiffusionSettings Diffusion { get; init; } = new();
+
+    public EvalSettings Eval { get; init; } = new();
+
+    public PermtestSettings Permtest { get; init; } = new();
+
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (Preprocess.SelectVoxels > Simulation.TotalVoxels && Data.Dataset == "simulated")
+        {
+            yield return ("preprocess.select_voxels", $"{Preprocess.SelectVoxels} voxels cannot be selected from {Simulation.TotalVoxels} simulated voxels");
+        }
+    }
+}
+
+/// <summary>Which dataset, and the shape of its clips.</summary>
+public sealed record DataSettings
+{
+    [OneOf("simulated", "cc2017", "hcp", "algonauts2021", "npy")]
+    public string Dataset { get; init; } = "cc2017";
+
+    /// <summary>Folder of the dataset (import) or of the tool's data files (fmri.parquet, clips, captions).</summary>
+    public string? Root { get; init; }
+
+    public string Subject { get; init; } = "sub1";
+
+    [Bounds(2, 64)]
+    public int FramesPerClip { get; init; } = 8;
+
+    [Bounds(0.5, 60)]
+    public double FrameRateHz { get; init; } = 4;
+
+    [Bounds(0.5, 30)]
+    public double ClipSeconds { get; init; } = 2;
+
+    /// <summary>Stored frame size (frames are square).</summary>
+    [Bounds(16, 1024)]
+    public int FrameSize { get; init; } = 512;
+
+    /// <summary>Share of training clips held out for validation.</summary>
+    [Bounds(0, 0.9)]
+    public double ValidationFraction { get; init; } = 320.0 / 4320.0;
+}
+
+/// <summary>The simulated brain watching procedurally generated movies.</summary>
+public sealed record SimulationSettings : IValidatedSection
+{
+    [Bounds(1, 1000)]
+    public int TrainSegments { get; init; } = 18;
+
+    [Bounds(1, 1000)]
+    public int TestSegments { get; init; } = 5;
+
+    [Bounds(2, 10000)]
+    public int ClipsPerSegment { get; init; } = 240;
+
+    [Bounds(1, 100)]
+    public int TrainRepeats { get; init; } = 2;
+
+    [Bounds(1, 100)]
+    public int TestRepeats { get; init; } = 10;
+
+    [Bounds(0, 10_000_000)]
+    public int RetinotopicVoxels { get; init; } = 20000;
+
+    [Bounds(0, 10_000_000)]
+    public int MotionVoxels { get; init; } = 12000;
+
+    [Bounds(0, 10_000_000)]
+    public int SemanticVoxels { get; init; } = 8000;
+
+    [Bounds(0, 10_000_000)]
+    public int NoiseVoxels { get; init; } = 19412;
+
+    /// <summary>Signal-to-noise ratio (signal variance / noise variance) of a single run, per voxel.</summary>
+    [Bounds(0.0001, 1000)]
+    public double Snr { get; init; } = 0.5;
+
+    /// <summary>AR(1) coefficient of the noise, per TR.</summary>
+    [Bounds(0, 0.99)]
+    public double NoiseAr1 { get; init; } = 0.3;
+
+    /// <summary>Amplitude of the slow polynomial drift, in units of the noise standard deviation.</summary>
+    [Bounds(0, 100)]
+    public double DriftAmplitude { get; init; } = 1.0;
+
+    [Bounds(0.5, 10)]
+    public double TrSeconds { get; init; } = 2;
+
+    /// <summary>Probability that a new scene starts at a clip boundary.</summary>
+    [Bounds(0, 1)]
+    public double SceneChangeProbability { get; init; } = 0.5;
+
+    /// <summary>Probability of a scene change in the middle of a clip.</summary>
+    [Bounds(0, 1)]
+    public double WithinClipChangeProbability { get; init; } = 0.05;
+
+    [Bounds(2, 64)]
+    public int Categories { get; init; } = 8;
+
+    public int TotalVoxels => RetinotopicVoxels + MotionVoxels + SemanticVoxels + NoiseVoxels;
+
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (TotalVoxels < 1)
+        {
+            yield return ("noise_voxels", "the simulated brain needs at least one voxel");
+        }
+    }
+}
+
+/// <summary>fMRI preprocessing, shared by the simulator and the real-data importers (REFERENCE.md).</summary>
+public sealed record PreprocessSettings
+{
+    /// <summary>Polynomial order of the per-voxel detrend of each run.</summary>
+    [Bounds(0, 10)]
+    public int DetrendOrder { get; init; } = 4;
+
+    public bool ZScore { get; init; } = true;
+
+    /// <summary>Hemodynamic lag in TRs for training runs (volumes [1..240]).</summary>
+    [Bounds(0, 10)]
+    public int TrainLagTrs { get; init; } = 1;
+
+    /// <summary>Hemodynamic lag in TRs for test runs (volumes [2..241]).</summary>
+    [Bounds(0, 10)]
+    public int TestLagTrs { get; init; } = 2;
+
+    /// <summary>Number of voxels kept by the reliability selection.</summary>
+    [Bounds(1, 1_000_000)]
+    public int SelectVoxels { get; init; } = 4500;
+
+    /// <summary>Grayordinates kept from CIFTI files (the cortical surface).</summary>
+    [Bounds(1, 1_000_000)]
+    public int Grayordinates { get; init; } = 59412;
+
+    /// <summary>Standard-scale the selected voxels (train and test each with their own scaler, as the official code).</summary>
+    public bool StandardScale { get; init; } = true;
+}
+
+/// <summary>The semantic decoder and its training (models/Decoder.py, train_semantic_decoder.py).</summary>
+public sealed record SemanticDecoderSettings
+{
+    [Bounds(1, 100000)]
+    public int Hidden { get; init; } = 512;
+
+    [Bounds(0, 64)]
+    public int ResidualBlocks { get; init; } = 3;
+
+    public int[] HeadHidden { get; init; } = { 2048, 4096 };
+
+    /// <summary>Caption tokens regressed (after the start token).</summary>
+    [Bounds(1, 76)]
+    public int Tokens { get; init; } = 19;
+
+    [Bounds(1, 8192)]
+    public int TokenDim { get; init; } = 768;
+
+    /// <summary>Width of the CLIP embedding space of the contrastive losses.</summary>
+    [Bounds(1, 8192)]
+    public int ClipDim { get; init; } = 512;
+
+    [Bounds(0, 0.99)]
+    public double InputDropout { get; init; } = 0.3;
+
+    [Bounds(0, 0.99)]
+    public double BlockDropout { get; init; } = 0.15;
+
+    [Bounds(0, 0.99)]
+    public double VoxelDropout { get; init; } = 0.1;
+
+    [Bounds(0, 100)]
+    public double ContrastiveWeight { get; init; } = 0.01;
+
+    [Bounds(0, 100)]
+    public double TokenWeight { get; init; } = 0.5;
+
+    public TrainingSettings Training { get; init; } = new() { LearningRate = 2e-4, Epochs = 100, LrDecay = 0.999 };
+}
+
+/// <summary>The structure decoder: fMRI → first frame's VAE latent.</summary>
+public sealed record StructureDecoderSettings
+{
+    [Bounds(1, 100000)]
+    public int Hidden { get; init; } = 1024;
+
+    [Bounds(0, 64)]
+    public int ResidualBlocks { get; init; } = 2;
+
+    [Bounds(0, 0.99)]
+    public double Dropout { get; init; } = 0.2;
+
+    [Bounds(0, 0.99)]
+    public double VoxelDropout { get; init; } = 0.2;
+
+    [Bounds(0, 1)]
+    public double L1Weight { get; init; } = 4e-6;
+
+    [Bounds(0, 1)]
+    public double L1Decay { get; init; } = 5e-5;
+
+    public TrainingSettings Training { get; init; } = new() { LearningRate = 1e-6, Epochs = 400 };
+}
+
+/// <summary>The Consistency Motion Generator (make_CMG_model).</summary>
+public sealed record MotionDecoderSettings
+{
+    [Bounds(1, 64)]
+    public int Layers { get; init; } = 2;
+
+    [Bounds(1, 65536)]
+    public int FeedForward { get; init; } = 768;
+
+    [Bounds(1, 64)]
+    public int Heads { get; init; } = 4;
+
+    /// <summary>Width of the Q/K/V projections (split into heads).</summary>
+    [Bounds(1, 65536)]
+    public int AttentionDim { get; init; } = 1024;
+
+    [Bounds(0, 0.99)]
+    public double Dropout { get; init; } = 0.2;
+
+    /// <summary>Training: each visible earlier frame (but frame 0) is kept with this probability.</summary>
+    [Bounds(0, 1)]
+    public double MaskRatio { get; init; } = 0.6;
+
+    /// <summary>official = greedy_decode's mask_ratio 0 (frames ≥ 2 see frame 0 only); causal = plain causal.</summary>
+    [OneOf("official", "causal")]
+    public string InferenceMask { get; init; } = "official";
+
+    /// <summary>Draw the training mask once per run, as the official code does (exact reproduction only).</summary>
+    public bool FixedTrainingMask { get; init; }
+
+    [Bounds(0, 100000)]
+    public int WarmupSteps { get; init; } = 50;
+
+    [Bounds(0, 1000)]
+    public double NoamFactor { get; init; } = 1;
+
+    [Bounds(0, 1)]
+    public double L1Weight { get; init; } = 6e-7;
+
+    public TrainingSettings Training { get; init; } = new() { LearningRate = 0, Epochs = 300 };
+}
+
+/// <summary>Optimisation settings shared by the decoders.</summary>
+public sealed record TrainingSettings
+{
+    [Bounds(0, 10)]
+    public double LearningRate { get; init; } = 1e-4;
+
+    /// <summary>Multiplicative learning-rate decay per epoch (1 = none).</summary>
+    [Bounds(0, 1)]
+    public double LrDecay { get; init; } = 1;
+
+    [Bounds(1, 100000)]
+    public int Epochs { get; init; } = 100;
+
+    [Bounds(1, 100000)]
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Stop when validation loss has not improved for this many epochs (0 = never).</summary>
+    [Bounds(0, 100000)]
+    public int EarlyStoppingPatience { get; init; }
+
+    /// <summary>Epoch whose checkpoint is used; 0 = the best validation epoch.</summary>
+    [Bounds(0, 100000)]
+    public int UseEpoch { get; init; }
+}
+
+/// <summary>Video generation with the inflated, frozen Stable Diffusion.</summary>
+public sealed record DiffusionSettings
+{
+    /// <summary>A diffusers-format Stable Diffusion v1.x folder; null = the embedded demo prior.</summary>
+    public string? SdFolder { get; init; }
+
+    [Bounds(1, 1000)]
+    public int InversionSteps { get; init; } = 50;
+
+    /// <summary>Timestep at which the inverted latents are re-noised (DDPM add_noise).</summary>
+    [Bounds(0, 999)]
+    public int RenoiseTimestep { get; init; } = 200;
+
+    [Bounds(1, 1000)]
+    public int SamplingSteps { get; init; } = 50;
+
+    [Bounds(0, 100)]
+    public double GuidanceScale { get; init; } = 12.5;
+
+    public string NegativePrompt { get; init; } = "Not like the real scene, Distorted and blurred body, blurry,bad proportions,out of frame,disfigured";
+
+    [Bounds(1, 77)]
+    public int NegativePromptTokens { get; init; } = 20;
+
+    [Bounds(0, 1)]
+    public double Eta { get; init; }
+
+    [OneOf("float32", "float16", "bfloat16")]
+    public string Dtype { get; init; } = "float32";
+
+    [Bounds(1, 1024)]
+    public int BatchSize { get; init; } = 1;
+}
+
+/// <summary>The metric suite (Evaluation_Metrics/).</summary>
+public sealed record EvalSettings
+{
+    public string[] Metrics { get; init; } = { "ssim", "psnr", "hue-pcc", "clip-pcc", "2way-i", "50way-i", "2way-v", "50way-v", "vifi", "epe" };
+
+    [Bounds(1, 100000)]
+    public int Trials { get; init; } = 20;
+
+    [Bounds(0, 1000000)]
+    public int BootstrapResamples { get; init; } = 1000;
+
+    [Bounds(0, 1)]
+    public double VifiGate { get; init; } = 0.6;
+
+    [Bounds(0.5, 0.999)]
+    public double ConfidenceLevel { get; init; } = 0.95;
+}
+
+/// <summary>The frame-shuffle permutation test (Explainable_analysis/shuffle_test).</summary>
+public sealed record PermtestSettings
+{
+    [Bounds(1, 1000000)]
+    public int Permutations { get; init; } = 100;
+
+    [Bounds(1, 1000)]
+    public int Repeats { get; init; } = 5;
+
+    [OneOf("epe", "ssim", "psnr", "hue-pcc", "clip-pcc")]
+    public string Metric { get; init; } = "epe";
+}
