@@ -15,6 +15,9 @@ namespace MindAnimator.Config;
 /// </summary>
 public static class ConfigBinder
 {
+    /// <summary>The source named in errors about --set overrides.</summary>
+    public const string CommandLineSource = "--set";
+
     /// <summary>Parses <paramref name="yaml"/> and applies <c>key.path=value</c> overrides on top.</summary>
     public static T Bind<T>(string yaml, string source, IEnumerable<string>? overrides = null)
         where T : new()
@@ -50,8 +53,11 @@ public static class ConfigBinder
 
     /// <summary>Writes a config back to YAML (snake_case keys), as saved into run directories.</summary>
     public static string ToYaml(object config) =>
-        new SerializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance)
-            .ConfigureDefaultValuesHandling(DefaultValuesHandling.Preserve).Build().Serialize(config);
+        new SerializerBuilder().ConfigureDefaultValuesHandling(DefaultValuesHandling.Preserve).Build().Serialize(ToTree(config));
+
+    // Only bindable (settable) properties are written, so derived values never come back as unknown keys.
+    private static Dictionary<string, object?> ToTree(object section) =>
+        Settable(section.GetType()).ToDictionary(KeyOf, p => p.GetValue(section) is { } v && IsSection(p.PropertyType) ? ToTree(v) : p.GetValue(section));
 
     /// <summary>The snake_case key of a property.</summary>
     public static string KeyOf(PropertyInfo p) => UnderscoredNamingConvention.Instance.Apply(p.Name);
@@ -111,12 +117,14 @@ public static class ConfigBinder
         {
             throw new ConfigException(source, path, $"expected {Describe(type)}", line);
         }
-        prop.SetValue(target, ConvertScalar(scalar.Value, type, path, source, line));
+        // A plain empty scalar (`key:`) means null; a quoted one ('') is an empty string.
+        var raw = scalar.Style == ScalarStyle.Plain && string.IsNullOrEmpty(scalar.Value) ? null : scalar.Value;
+        prop.SetValue(target, ConvertScalar(raw, type, path, source, line));
     }
 
     private static void ApplyOverride(object root, string assignment)
     {
-        const string source = "command line";
+        const string source = CommandLineSource;
         var eq = assignment.IndexOf('=');
         if (eq <= 0)
         {

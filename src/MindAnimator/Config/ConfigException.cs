@@ -16,7 +16,7 @@ public sealed class ConfigException : MindAnimatorException
 
     private static string Format(string source, string keyPath, string message, int line)
     {
-        var where = line > 0 ? $"{source}:{line}" : source;
+        var where = line > 0 && source != ConfigBinder.CommandLineSource ? $"{source}:{line}" : source;
         return string.IsNullOrEmpty(keyPath) ? $"{where}: {message}" : $"{where}: '{keyPath}': {message}";
     }
 }

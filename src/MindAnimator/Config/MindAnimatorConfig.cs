@@ -182,6 +182,7 @@ public sealed record SemanticDecoderSettings
     [Bounds(0, 64)]
     public int ResidualBlocks { get; init; } = 3;
 
+    [Bounds(1, 1_000_000)]
     public int[] HeadHidden { get; init; } = { 2048, 4096 };
 
     /// <summary>Caption tokens regressed (after the start token).</summary>

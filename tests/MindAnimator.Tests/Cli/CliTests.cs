@@ -1,0 +1,101 @@
+using MindAnimator.Tests.Infrastructure;
+
+namespace MindAnimator.Tests.Cli;
+
+public class CliTests
+{
+    [Fact]
+    public void InfoPrintsVersionsAndNativeLibrary()
+    {
+        var r = CliProcess.Run("info", "--device", "cpu");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Matches(@"mindanim\s+0\.1\.0\+", r.Stdout);
+        Assert.Matches(@"TorchSharp\s+0\.107\.0", r.Stdout);
+        Assert.Contains("libtorch-cpu-linux-x64/2.10.0", r.Stdout);
+        Assert.Contains("libLibTorchSharp.so", r.Stdout);
+        Assert.Matches(@"threads\s+\d+ of \d+ cores", r.Stdout);
+    }
+
+    [Fact]
+    public void ConfigErrorIsOneLineWithExitCode1()
+    {
+        using var tmp = TestEnvironment.NewTempDir();
+        var cfg = tmp.File("bad.yaml");
+        File.WriteAllText(cfg, "simulation:\n  snr: lots\n");
+        var r = CliProcess.Run("info", "--config", cfg);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"error: {cfg}:2: 'simulation.snr': expected a number, got 'lots'", r.Stderr.Trim());
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
+    public void BadOptionsAreUserErrors()
+    {
+        var r = CliProcess.Run("info", "--device", "tpu");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("tpu", r.Stderr);
+        var missing = CliProcess.Run("info", "--config", "/no/such/config.yaml");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("/no/such/config.yaml", missing.Stderr);
+        var typo = CliProcess.Run("infoo");
+        Assert.Equal(1, typo.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("reconstruct")]
+    [InlineData("train", "semantic")]
+    [InlineData("data", "import", "cc2017")]
+    public void PendingVerbsSayNotImplementedAndFail(params string[] verb)
+    {
+        var r = CliProcess.Run(verb);
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("not implemented yet", r.Stderr);
+        Assert.Contains("issue #", r.Stderr);
+    }
+
+    [Fact]
+    public void EveryVerbHasHelp()
+    {
+        var root = MindAnimator.Cli.Program.BuildRoot();
+        var verbs = new List<System.CommandLine.Command>();
+        void Walk(System.CommandLine.Command c)
+        {
+            verbs.Add(c);
+            foreach (var s in c.Subcommands)
+            {
+                Walk(s);
+            }
+        }
+        Walk(root);
+        Assert.True(verbs.Count >= 15, $"only {verbs.Count} commands");
+        foreach (var c in verbs)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(c.Description), $"command '{c.Name}' has no description");
+            foreach (var o in c.Options)
+            {
+                Assert.False(string.IsNullOrWhiteSpace(o.Description), $"option {o.Name} of '{c.Name}' has no description");
+            }
+        }
+    }
+
+    [Fact]
+    public void DemoRecordsProvenanceAndRefusesToOverwrite()
+    {
+        using var tmp = TestEnvironment.NewTempDir();
+        var outDir = tmp.File("demo");
+        var first = CliProcess.Run("demo", "--out", outDir, "--seed", "77", "--set", "simulation.snr=0.4");
+        Assert.Equal(0, first.ExitCode);
+        var resolved = File.ReadAllText(Path.Combine(outDir, "config.resolved.yaml"));
+        Assert.Contains("seed: 77", resolved);
+        Assert.Contains("snr: 0.4", resolved);
+        var runJson = File.ReadAllText(Path.Combine(outDir, "run.json"));
+        Assert.Contains("\"seed\": 77", runJson);
+        Assert.Matches("\"tool_version\": \"0\\.1\\.0", runJson);
+        Assert.True(File.Exists(Path.Combine(outDir, "log.jsonl")));
+
+        var second = CliProcess.Run("demo", "--out", outDir);
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("--force", second.Stderr);
+        Assert.Contains("seed: 77", File.ReadAllText(Path.Combine(outDir, "config.resolved.yaml")));
+    }
+}
