@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(CommandRunner.Pending("eval", "Score reconstructions with the paper's metric suite.", "issue #6: from fMRI to video"));
         root.Subcommands.Add(CommandRunner.Pending("permtest", "Frame-shuffle permutation test: does the motion come from the fMRI?", "issue #6: from fMRI to video"));
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(ConfigCommand.Build());
         return root;
     }
 }
