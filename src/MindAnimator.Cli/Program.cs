@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(CommandRunner.Pending("permtest", "Frame-shuffle permutation test: does the motion come from the fMRI?", "issue #6: from fMRI to video"));
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(ConfigCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 }

@@ -1,0 +1,13 @@
+namespace MindAnimator.Benchmarks;
+
+/// <summary>Every benchmark `mindanim bench` can run.</summary>
+public static class BenchmarkRegistry
+{
+    public static IReadOnlyList<IBenchmark> All { get; } = new List<IBenchmark>
+    {
+    };
+
+    public static IBenchmark Find(string name) =>
+        All.FirstOrDefault(b => b.Name == name)
+        ?? throw new MindAnimatorException($"unknown benchmark '{name}'; available: {string.Join(", ", All.Select(b => b.Name))}.");
+}
