@@ -174,6 +174,13 @@ public sealed record PreprocessSettings
     [Bounds(1, 1_000_000)]
     public int SelectVoxels { get; init; } = 4500;
 
+    /// <summary>
+    /// Order among voxels with equal Bonferroni-adjusted p (all capped at 1 when few voxels survive): p_value breaks
+    /// ties by raw p; index keeps voxel order as the official min_indices does.
+    /// </summary>
+    [OneOf("p_value", "index")]
+    public string SelectionTieBreak { get; init; } = "p_value";
+
     /// <summary>Grayordinates kept from CIFTI files (the cortical surface).</summary>
     [Bounds(1, 1_000_000)]
     public int Grayordinates { get; init; } = 59412;

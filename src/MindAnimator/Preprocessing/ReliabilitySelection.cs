@@ -160,27 +160,37 @@ public sealed class ReliabilityAccumulator
 /// <param name="Segments">Number of segments tested.</param>
 public sealed record ReliabilityResult(double[] MeanFisherZ, double[] T, double[] P, double[] AdjustedP, int Segments)
 {
-    /// <summary>Voxel indices by increasing adjusted p, ties by index (Python's stable sort in min_indices).</summary>
-    public int[] Ranking()
+    /// <summary>
+    /// Voxel indices by increasing adjusted p. Ties (all voxels at the Bonferroni cap of 1, common with few or short
+    /// segments) are broken by raw p then index when <paramref name="officialTieBreak"/> is false; the official
+    /// min_indices keeps index order among ties (Python's stable sort), which picks arbitrary voxels once fewer than N
+    /// survive the correction.
+    /// </summary>
+    public int[] Ranking(bool officialTieBreak = false)
     {
         var idx = Enumerable.Range(0, AdjustedP.Length).ToArray();
         var key = AdjustedP.Select(p => double.IsNaN(p) ? double.PositiveInfinity : p).ToArray();
+        var raw = P.Select(p => double.IsNaN(p) ? double.PositiveInfinity : p).ToArray();
         Array.Sort(idx, (a, b) =>
         {
             var c = key[a].CompareTo(key[b]);
+            if (c == 0 && !officialTieBreak)
+            {
+                c = raw[a].CompareTo(raw[b]);
+            }
             return c != 0 ? c : a.CompareTo(b);
         });
         return idx;
     }
 
     /// <summary>The <paramref name="count"/> most reliable voxels, in increasing voxel order (the official mask order).</summary>
-    public int[] SelectMostReliable(int count)
+    public int[] SelectMostReliable(int count, bool officialTieBreak = false)
     {
         if (count < 1 || count > AdjustedP.Length)
         {
             throw new ArgumentOutOfRangeException(nameof(count), count, $"cannot select {count} of {AdjustedP.Length} voxels");
         }
-        var chosen = Ranking()[..count];
+        var chosen = Ranking(officialTieBreak)[..count];
         Array.Sort(chosen);
         return chosen;
     }

@@ -41,7 +41,7 @@ public static class BrainSimulator
         log.Information("Simulated {Runs} runs × {Voxels} voxels in {Seconds:F1} s", sim.Segments.Sum(s => s.Repeats), voxels, watch.Elapsed.TotalSeconds);
 
         var result = reliability.Compute();
-        var selected = result.SelectMostReliable(config.Preprocess.SelectVoxels);
+        var selected = result.SelectMostReliable(config.Preprocess.SelectVoxels, config.Preprocess.SelectionTieBreak == "index");
         var table = BuildTable(config, sim, clipSamples, selected);
         var truth = new SimulationGroundTruth
         {

@@ -20,9 +20,9 @@ public static class SceneRenderer
         var tex = s.TextureColor == "black" ? new NamedColor("black", 0.05f, 0.05f, 0.05f) : new NamedColor("white", 0.97f, 0.97f, 0.97f);
         var bg1 = SceneVocabulary.BackgroundColor(s.BackgroundColor);
         var bg2 = SecondBackgroundColor(bg1);
-        var shape = s.Shape;
-        var texture = s.Texture;
-        var background = s.Background;
+        var shape = ShapeId(s.Shape);
+        var texture = Array.IndexOf(SceneVocabulary.Textures, s.Texture);
+        var background = Array.IndexOf(SceneVocabulary.Backgrounds, s.Background);
         var radius = state.CurrentRadius;
         var (sinA, cosA) = Math.SinCos(-state.Angle);
         var reach = radius * 1.3;
@@ -89,15 +89,15 @@ public static class SceneRenderer
         ? new NamedColor(c.Name, Lerp(c.R, 1, 0.35f), Lerp(c.G, 1, 0.35f), Lerp(c.B, 1, 0.35f))
         : new NamedColor(c.Name, Lerp(c.R, 0, 0.4f), Lerp(c.G, 0, 0.4f), Lerp(c.B, 0, 0.4f));
 
-    private static (float R, float G, float B) BackgroundAt(string background, NamedColor c1, NamedColor c2, double u, double v)
+    private static (float R, float G, float B) BackgroundAt(int background, NamedColor c1, NamedColor c2, double u, double v)
     {
         switch (background)
         {
-            case "striped":
+            case 1: // striped
                 return ((int)Math.Floor((u + v) * 8) & 1) == 0 ? (c1.R, c1.G, c1.B) : (c2.R, c2.G, c2.B);
-            case "checkered":
+            case 3: // checkered
                 return (((int)Math.Floor(u * 8) + (int)Math.Floor(v * 8)) & 1) == 0 ? (c1.R, c1.G, c1.B) : (c2.R, c2.G, c2.B);
-            case "gradient":
+            case 2: // gradient
                 var w = (float)v;
                 return (Lerp(c1.R, c2.R, w), Lerp(c1.G, c2.G, w), Lerp(c1.B, c2.B, w));
             default:
@@ -105,11 +105,11 @@ public static class SceneRenderer
         }
     }
 
-    private static bool UsesSecondColor(string texture, double x, double y) => texture switch
+    private static bool UsesSecondColor(int texture, double x, double y) => texture switch
     {
-        "striped" => ((int)Math.Floor((x + 4) / 0.3) & 1) == 1,
-        "dotted" => Dot(x, y),
-        "checkered" => (((int)Math.Floor((x + 4) / 0.35) + (int)Math.Floor((y + 4) / 0.35)) & 1) == 1,
+        1 => ((int)Math.Floor((x + 4) / 0.3) & 1) == 1, // striped
+        2 => Dot(x, y),
+        3 => (((int)Math.Floor((x + 4) / 0.35) + (int)Math.Floor((y + 4) / 0.35)) & 1) == 1,
         _ => false,
     };
 
@@ -121,42 +121,51 @@ public static class SceneRenderer
         return (fx * fx) + (fy * fy) < 0.3 * 0.3;
     }
 
+    private static int ShapeId(string shape)
+    {
+        var id = Array.IndexOf(SceneVocabulary.Shapes, shape);
+        return id >= 0 ? id : throw new ArgumentException($"unknown shape '{shape}'", nameof(shape));
+    }
+
     /// <summary>Whether the point (x right, y up) in the object's unit frame lies inside the shape.</summary>
-    public static bool Inside(string shape, double x, double y)
+    public static bool Inside(string shape, double x, double y) => Inside(ShapeId(shape), x, y);
+
+    // Shape ids index SceneVocabulary.Shapes.
+    private static bool Inside(int shape, double x, double y)
     {
         var r2 = (x * x) + (y * y);
         switch (shape)
         {
-            case "circle":
+            case 0: // circle
                 return r2 <= 0.9 * 0.9;
-            case "square":
+            case 1: // square
                 return Math.Abs(x) <= 0.68 && Math.Abs(y) <= 0.68;
-            case "triangle":
+            case 2: // triangle
                 return y >= -0.5 && (Math.Sqrt(3) * x) + y <= 1 && (-Math.Sqrt(3) * x) + y <= 1;
-            case "star":
+            case 3: // star
                 return InStar(x, y);
-            case "cross":
+            case 4: // cross
                 return (Math.Abs(x) <= 0.28 && Math.Abs(y) <= 0.92) || (Math.Abs(y) <= 0.28 && Math.Abs(x) <= 0.92);
-            case "ring":
+            case 5: // ring
                 return r2 >= 0.55 * 0.55 && r2 <= 0.95 * 0.95;
-            case "diamond":
+            case 6: // diamond
                 return (Math.Abs(x) / 0.7) + Math.Abs(y) <= 1;
-            case "heart":
+            case 7: // heart
                 var hx = x * 1.25;
                 var hy = (y * 1.25) + 0.12;
                 var a = (hx * hx) + (hy * hy) - 1;
                 return (a * a * a) - (hx * hx * hy * hy * hy) <= 0;
-            case "hexagon":
+            case 8: // hexagon
                 const double h = 0.95 * 0.8660254;
                 return Math.Abs(x) <= h && (Math.Abs(x) * 0.5) + (Math.Abs(y) * 0.8660254) <= h;
-            case "crescent":
+            case 9: // crescent
                 return r2 <= 0.9 * 0.9 && (((x - 0.38) * (x - 0.38)) + (y * y)) > 0.72 * 0.72;
-            case "arrow":
+            case 10: // arrow
                 return (Math.Abs(y) <= 0.22 && x >= -0.9 && x <= 0.2) || (x >= 0.2 && x <= 0.92 && Math.Abs(y) <= (0.92 - x) * 0.9);
-            case "ellipse":
+            case 11: // ellipse
                 return ((x / 0.95) * (x / 0.95)) + ((y / 0.55) * (y / 0.55)) <= 1;
             default:
-                throw new ArgumentException($"unknown shape '{shape}'", nameof(shape));
+                throw new ArgumentOutOfRangeException(nameof(shape), shape, "unknown shape id");
         }
     }
 
