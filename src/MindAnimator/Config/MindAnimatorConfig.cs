@@ -115,7 +115,7 @@ public sealed record SimulationSettings : IValidatedSection
     [Bounds(0, 0.99)]
     public double NoiseAr1 { get; init; } = 0.3;
 
-    /// <summary>Amplitude of the slow polynomial drift, in units of the noise standard deviation.</summary>
+    /// <summary>Amplitude of the slow polynomial drift (a baseline plus Legendre orders 1–3), in units of the noise standard deviation.</summary>
     [Bounds(0, 100)]
     public double DriftAmplitude { get; init; } = 1.0;
 
@@ -130,8 +130,17 @@ public sealed record SimulationSettings : IValidatedSection
     [Bounds(0, 1)]
     public double WithinClipChangeProbability { get; init; } = 0.05;
 
-    [Bounds(2, 64)]
+    /// <summary>Object categories (distinct shapes), the first N of circle, square, triangle, star, cross, ring, diamond, heart, hexagon, crescent, arrow, ellipse.</summary>
+    [Bounds(2, 12)]
     public int Categories { get; init; } = 8;
+
+    /// <summary>Volumes recorded after the last clip of a run, so lagged windows have data (240 clips + 5 = CC2017's 245).</summary>
+    [Bounds(0, 100)]
+    public int ExtraVolumes { get; init; } = 5;
+
+    /// <summary>When within its TR a volume samples the BOLD signal (0 = start, 1 = end of the acquisition).</summary>
+    [Bounds(0, 1)]
+    public double AcquisitionTime { get; init; } = 0.5;
 
     public int TotalVoxels => RetinotopicVoxels + MotionVoxels + SemanticVoxels + NoiseVoxels;
 
@@ -164,6 +173,13 @@ public sealed record PreprocessSettings
     /// <summary>Number of voxels kept by the reliability selection.</summary>
     [Bounds(1, 1_000_000)]
     public int SelectVoxels { get; init; } = 4500;
+
+    /// <summary>
+    /// Order among voxels with equal Bonferroni-adjusted p (all capped at 1 when few voxels survive): p_value breaks
+    /// ties by raw p; index keeps voxel order as the official min_indices does.
+    /// </summary>
+    [OneOf("p_value", "index")]
+    public string SelectionTieBreak { get; init; } = "p_value";
 
     /// <summary>Grayordinates kept from CIFTI files (the cortical surface).</summary>
     [Bounds(1, 1_000_000)]
