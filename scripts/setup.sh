@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
-# Installs the system tools mindanim uses where they are missing (Debian/Ubuntu, as root or with sudo).
+# Installs the system tools mindanim and its tests use, where they are missing (Debian/Ubuntu, as root or with sudo):
+#   ffmpeg          video decoding/encoding (data import, reconstruct)
+#   python3-numpy   NumPy interoperability test of the .npy reader/writer
+#   nodejs, npm     hyparquet: the independent (non-.NET) Parquet reader the format tests use
 set -uo pipefail
-need=()
-command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-if command -v apt-get >/dev/null 2>&1; then
-  echo "setup: installing ${need[*]}"
-  $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
-    || { echo "setup: could not install ${need[*]}; install them with: apt-get install ${need[*]}" >&2; exit 1; }
-else
-  echo "setup: please install: ${need[*]}" >&2
-  exit 1
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+/usr/bin/python3 -c "import numpy" >/dev/null 2>&1 || need+=(python3-numpy)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${need[*]}"
+    $SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+      || { echo "setup: could not install ${need[*]}; install them with: apt-get install ${need[*]}" >&2; exit 1; }
+  else
+    echo "setup: please install: ${need[*]}" >&2
+    exit 1
+  fi
 fi
+# hyparquet (pure JavaScript Parquet reader) into the user cache, pinned.
+hp="${XDG_CACHE_HOME:-$HOME/.cache}/mindanim/node"
+if [ ! -f "$hp/node_modules/hyparquet/src/node.js" ]; then
+  echo "setup: installing hyparquet into $hp"
+  npm install --silent --no-audit --no-fund --prefix "$hp" hyparquet@1.31.5 >/dev/null \
+    || { echo "setup: could not install hyparquet with npm" >&2; exit 1; }
+fi
+exit 0
