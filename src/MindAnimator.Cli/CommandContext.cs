@@ -57,10 +57,10 @@ internal sealed class CommandContext : IDisposable
         }
     }
 
-    public static CommandContext Create(string verb, ParseResult parse, CommonOptions options, IReadOnlyList<string> args)
+    public static CommandContext Create(string verb, ParseResult parse, CommonOptions options, IReadOnlyList<string> args, IEnumerable<string>? verbOverrides = null)
     {
         var configFile = parse.GetValue(options.Config);
-        var config = ConfigLoader.Load(configFile?.FullName, options.Overrides(parse));
+        var config = ConfigLoader.Load(configFile?.FullName, options.Overrides(parse).Concat(verbOverrides ?? Array.Empty<string>()));
         return new CommandContext(verb, config, configFile?.FullName ?? ConfigLoader.EmbeddedDefaultName, parse.GetValue(options.Force), parse.GetValue(options.Verbose), args);
     }
 

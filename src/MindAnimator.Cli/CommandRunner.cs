@@ -7,12 +7,14 @@ namespace MindAnimator.Cli;
 internal static class CommandRunner
 {
     /// <summary>A verb whose action receives a <see cref="CommandContext"/>.</summary>
-    public static Command Verb(string name, string description, Func<CommandContext, ParseResult, int> body, bool compute = true, string? path = null)
+    /// <param name="overrides">Config overrides implied by the verb's own options (e.g. `--motion-voxels 0`), applied last.</param>
+    public static Command Verb(string name, string description, Func<CommandContext, ParseResult, int> body, bool compute = true, string? path = null,
+        Func<ParseResult, IEnumerable<string>>? overrides = null)
     {
         var command = new Command(name, description);
         var options = new CommonOptions();
         options.AddTo(command, compute);
-        command.SetAction(parse => Execute(path ?? name, parse, options, body));
+        command.SetAction(parse => Execute(path ?? name, parse, options, body, overrides));
         return command;
     }
 
@@ -20,12 +22,13 @@ internal static class CommandRunner
     public static Command Pending(string name, string description, string issue, string? path = null) =>
         Verb(name, description + " (not implemented yet)", (_, _) => throw new NotImplementedYetException(path ?? name, issue), path: path);
 
-    public static int Execute(string verb, ParseResult parse, CommonOptions options, Func<CommandContext, ParseResult, int> body)
+    public static int Execute(string verb, ParseResult parse, CommonOptions options, Func<CommandContext, ParseResult, int> body,
+        Func<ParseResult, IEnumerable<string>>? overrides = null)
     {
         CommandContext? context = null;
         try
         {
-            context = CommandContext.Create(verb, parse, options, Environment.GetCommandLineArgs().Skip(1).ToArray());
+            context = CommandContext.Create(verb, parse, options, Environment.GetCommandLineArgs().Skip(1).ToArray(), overrides?.Invoke(parse));
             return body(context, parse);
         }
         catch (NotImplementedYetException e)

@@ -8,7 +8,7 @@ internal static class DataCommands
     public static Command Build()
     {
         var data = new Command("data", "Make or import datasets in the tool's formats.");
-        data.Subcommands.Add(CommandRunner.Pending("simulate", "Simulate a brain watching procedurally generated movies.", "issue #2: foundation", "data simulate"));
+        data.Subcommands.Add(SimulateCommand.Build());
         data.Subcommands.Add(ImportCommands.Build());
         return data;
     }

@@ -32,6 +32,19 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Fails when a folder output exists (non-empty) and may not be replaced, or when a file is in its place.</summary>
+    public static void EnsureWritableFolder(string path, bool overwrite)
+    {
+        if (File.Exists(path))
+        {
+            throw new MindAnimatorException($"{path}: is a file, expected a folder path");
+        }
+        if (!overwrite && Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+        {
+            throw new OutputExistsException(path);
+        }
+    }
+
     /// <summary>Starts an atomic write; call <see cref="AtomicFileWriter.Commit"/> when the content is complete.</summary>
     public static AtomicFileWriter Create(string path, bool overwrite) => new(path, overwrite);
 
