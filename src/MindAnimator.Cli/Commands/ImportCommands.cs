@@ -1,4 +1,6 @@
 using System.CommandLine;
+using MindAnimator.Data;
+using MindAnimator.Data.Import;
 
 namespace MindAnimator.Cli.Commands;
 
@@ -8,17 +10,121 @@ internal static class ImportCommands
     public static Command Build()
     {
         var import = new Command("import", "Import a published dataset layout into the tool's formats.");
+        import.Subcommands.Add(Cc2017());
         foreach (var (name, what) in new[]
         {
-            ("cc2017", "CC2017 (Wen et al. 2018): stimuli MP4s and CIFTI dense time series."),
             ("hcp", "HCP 7T movie."),
             ("algonauts2021", "Algonauts 2021 (pickled responses)."),
-            ("npy", "The authors' preprocessed arrays (e.g. masked4500_test_data.npy)."),
-            ("captions", "Caption files (official BLIP-2 .h5, CSV or JSON tables)."),
         })
         {
             import.Subcommands.Add(CommandRunner.Pending(name, what, "issue #4: real datasets", $"data import {name}"));
         }
+        import.Subcommands.Add(Npy());
+        import.Subcommands.Add(Captions());
         return import;
+    }
+
+    private static Option<string> OutOption(string what) => new("--out", "-o")
+    {
+        Description = $"Dataset folder to write ({what}, dataset.json).",
+        Required = true,
+    };
+
+    private static Option<int> ClipsPerSegmentOption() => new("--clips-per-segment")
+    {
+        Description = "Clips per movie segment, for clip ids (CC2017: 240 two-second clips per 8-min segment).",
+        DefaultValueFactory = _ => 240,
+    };
+
+    private static Command Cc2017()
+    {
+        var root = new Option<DirectoryInfo>("--root") { Description = "Folder of the published CC2017 layout (stimuli/, subject1/, …).", Required = true }.AcceptExistingOnly();
+        var subject = new Option<int>("--subject") { Description = "Subject number (1, 2 or 3).", Required = true };
+        var output = OutOption("fmri.parquet, fmri.voxels.parquet, clips/, captions.jsonl");
+        var trainCaptions = new Option<string?>("--train-captions") { Description = "Captions of the 4320 training clips in order (Train_captions_new.h5, CSV or JSON)." };
+        var testCaptions = new Option<string?>("--test-captions") { Description = "Captions of the 1200 test clips in order (Test_captions_new.h5, CSV or JSON)." };
+        var noClips = new Option<bool>("--no-clips") { Description = "Skip the stimulus videos (fMRI only)." };
+        var command = CommandRunner.Verb("cc2017", "CC2017 (Wen et al. 2018): CIFTI dense time series → preprocessed fMRI Parquet, stimulus clips, captions.", (ctx, parse) =>
+        {
+            var run = ctx.CreateRun(parse.GetValue(output)!);
+            Cc2017Importer.Run(new Cc2017ImportRequest
+            {
+                Root = parse.GetValue(root)!.FullName,
+                Subject = parse.GetValue(subject),
+                Output = run.Path,
+                TrainCaptions = parse.GetValue(trainCaptions),
+                TestCaptions = parse.GetValue(testCaptions),
+                Clips = !parse.GetValue(noClips),
+                Overwrite = ctx.Force,
+            }, ctx.Config, ctx.Progress, ctx.Log);
+            return ExitCodes.Success;
+        }, path: "data import cc2017");
+        foreach (var o in new Option[] { root, subject, output, trainCaptions, testCaptions, noClips })
+        {
+            command.Options.Add(o);
+        }
+        return command;
+    }
+
+    private static Command Npy()
+    {
+        var fmri = new Option<FileInfo>("--fmri") { Description = "clips × voxels .npy of preprocessed responses (e.g. masked4500_test_data.npy).", Required = true }.AcceptExistingOnly();
+        var clips = new Option<FileInfo>("--clips") { Description = "clips × frames × height × width × 3 .npy (uint8, or float in [0, 1]) of the stimuli, same clip order." }.AcceptExistingOnly();
+        var captions = new Option<FileInfo>("--captions") { Description = "Captions in clip order (.h5, .csv, .json, .jsonl)." }.AcceptExistingOnly();
+        var split = new Option<string>("--split") { Description = "Split of every row.", DefaultValueFactory = _ => Splits.Test }.AcceptOnlyFromAmong(Splits.All);
+        var repeats = new Option<int?>("--repeats") { Description = "Repeats averaged in the data (default: 10 for test, 2 otherwise, as CC2017)." };
+        var perSegment = ClipsPerSegmentOption();
+        var output = OutOption("fmri.parquet, fmri.voxels.parquet, clips/, captions.jsonl");
+        var command = CommandRunner.Verb("npy", "The authors' preprocessed arrays (e.g. masked4500_test_data.npy) → fMRI Parquet (+ clips, captions).", (ctx, parse) =>
+        {
+            var run = ctx.CreateRun(parse.GetValue(output)!);
+            NpyImporter.Run(new NpyImportRequest
+            {
+                Fmri = parse.GetValue(fmri)!.FullName,
+                Clips = parse.GetValue(clips)?.FullName,
+                Captions = parse.GetValue(captions)?.FullName,
+                Split = parse.GetValue(split)!,
+                Repeats = parse.GetValue(repeats),
+                ClipsPerSegment = parse.GetValue(perSegment),
+                Subject = ctx.Config.Data.Subject,
+                Output = run.Path,
+                Overwrite = ctx.Force,
+            }, ctx.Log);
+            return ExitCodes.Success;
+        }, compute: false, path: "data import npy");
+        foreach (var o in new Option[] { fmri, clips, captions, split, repeats, perSegment, output })
+        {
+            command.Options.Add(o);
+        }
+        return command;
+    }
+
+    private static Command Captions()
+    {
+        var train = new Option<FileInfo>("--train") { Description = "Captions of the training clips in clip order (Train_captions_new.h5, CSV or JSON)." }.AcceptExistingOnly();
+        var test = new Option<FileInfo>("--test") { Description = "Captions of the test clips in clip order (Test_captions_new.h5, CSV or JSON)." }.AcceptExistingOnly();
+        var table = new Option<FileInfo[]>("--table") { Description = "A CSV/JSON/JSONL table with clip_id and caption columns (repeatable)." }.AcceptExistingOnly();
+        var dataset = new Option<string?>("--dataset") { Description = "HDF5 dataset name (default: the file's only string dataset)." };
+        var perSegment = ClipsPerSegmentOption();
+        var output = new Option<string>("--out", "-o") { Description = "Caption table to write (JSON Lines).", DefaultValueFactory = _ => "captions.jsonl" };
+        var command = CommandRunner.Verb("captions", "Caption files (official BLIP-2 .h5, CSV or JSON tables) → captions.jsonl.", (ctx, parse) =>
+        {
+            CaptionImport.Run(new CaptionImportRequest
+            {
+                Train = parse.GetValue(train)?.FullName,
+                Test = parse.GetValue(test)?.FullName,
+                Tables = (parse.GetValue(table) ?? Array.Empty<FileInfo>()).Select(f => f.FullName).ToList(),
+                Dataset = parse.GetValue(dataset),
+                ClipsPerSegment = parse.GetValue(perSegment),
+                Output = parse.GetValue(output)!,
+                Overwrite = ctx.Force,
+            }, ctx.Log);
+            return ExitCodes.Success;
+        }, compute: false, path: "data import captions");
+        foreach (var o in new Option[] { train, test, table, dataset, perSegment, output })
+        {
+            command.Options.Add(o);
+        }
+        return command;
     }
 }
