@@ -248,6 +248,11 @@ public static class NiftiFile
         var extensions = ParseExtensions(preamble.GetBuffer().AsSpan(0, (int)Math.Min(preamble.Length, preambleEnd - headerSize)), header, path);
 
         var count = header.ElementCount;
+        // An uncompressed file's size is known: a truncated file fails even when only a prefix is read.
+        if (header.SingleFile && stream is FileStream fs && fs.Length < (long)header.VoxOffset + (count * header.ItemSize))
+        {
+            throw new DataFormatException(path, $"truncated: shape ({string.Join(", ", header.Shape)}) {NiftiDataTypes.Name(header.Datatype)} needs {count * header.ItemSize} data bytes from offset {header.VoxOffset}, the file has {fs.Length} bytes in all");
+        }
         if (elementLimit >= 0)
         {
             count = Math.Min(count, elementLimit);
