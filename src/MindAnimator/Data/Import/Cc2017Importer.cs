@@ -26,13 +26,35 @@ public sealed record Cc2017Layout
     /// <summary>Two-second clips per 8-min segment (one TR each).</summary>
     public int ClipsPerSegment { get; init; } = 240;
 
+    /// <summary>
+    /// Runs left out, as "subject/segment/run". The official preprocessing averages subject 3's test2 over runs 1–8
+    /// and 10 (run 9 is not used), so that run is excluded by default.
+    /// </summary>
+    public IReadOnlyList<string> ExcludedRuns { get; init; } = new[] { "3/test2/9" };
+
+    /// <summary>
+    /// Hemodynamic lag per segment name (e.g. "test1" → 1), overriding preprocess.train_lag_trs / test_lag_trs. Empty by
+    /// default; note that the official script reads test1 from volume 1 and test2–5 from volume 2.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> LagOverrides { get; init; } = new Dictionary<string, int>();
+
     public static readonly Cc2017Layout Published = new();
+
+    public static string SegmentFolderName(string split, int segment) => split == Splits.Test ? $"test{segment}" : $"seg{segment}";
+
+    /// <summary>The run numbers of a segment that are used (all repeats but the excluded ones).</summary>
+    public int[] Runs(int subject, string split, int segment)
+    {
+        var repeats = split == Splits.Test ? TestRepeats : TrainRepeats;
+        var name = SegmentFolderName(split, segment);
+        return Enumerable.Range(1, repeats).Where(r => !ExcludedRuns.Contains($"{subject}/{name}/{r}")).ToArray();
+    }
 
     public string SubjectFolder(string root, int subject) => Path.Combine(root, $"subject{subject}");
 
     public string RunPath(string root, int subject, string split, int segment, int repeat)
     {
-        var name = split == Splits.Test ? $"test{segment}" : $"seg{segment}";
+        var name = SegmentFolderName(split, segment);
         return Path.Combine(SubjectFolder(root, subject), "fmri", name, "cifti", $"{name}_{repeat}_Atlas.dtseries.nii");
     }
 
@@ -64,7 +86,10 @@ public sealed record Cc2017ImportRequest
 /// <summary>Imports one CC2017 subject: CIFTI runs → preprocessed, repeat-averaged, reliability-selected fMRI table.</summary>
 public static class Cc2017Importer
 {
-    private sealed record SegmentSpec(string Split, int Number, int Repeats, int Lag);
+    private sealed record SegmentSpec(string Split, int Number, int[] Runs, int Lag)
+    {
+        public int Repeats => Runs.Length;
+    }
 
     public static DatasetManifest Run(Cc2017ImportRequest request, MindAnimatorConfig config, IProgressReporter progress, ILogger log)
     {
@@ -72,8 +97,14 @@ public static class Cc2017Importer
         var layout = request.Layout;
         var root = Path.GetFullPath(request.Root);
         var prep = config.Preprocess;
-        var segments = Enumerable.Range(1, layout.TrainSegments).Select(n => new SegmentSpec(Splits.Train, n, layout.TrainRepeats, prep.TrainLagTrs))
-            .Concat(Enumerable.Range(1, layout.TestSegments).Select(n => new SegmentSpec(Splits.Test, n, layout.TestRepeats, prep.TestLagTrs))).ToList();
+        SegmentSpec Spec(string split, int n) => new(split, n, layout.Runs(request.Subject, split, n),
+            layout.LagOverrides.TryGetValue(Cc2017Layout.SegmentFolderName(split, n), out var lag) ? lag : split == Splits.Test ? prep.TestLagTrs : prep.TrainLagTrs);
+        var segments = Enumerable.Range(1, layout.TrainSegments).Select(n => Spec(Splits.Train, n))
+            .Concat(Enumerable.Range(1, layout.TestSegments).Select(n => Spec(Splits.Test, n))).ToList();
+        foreach (var s in segments.Where(s => s.Repeats < (s.Split == Splits.Test ? layout.TestRepeats : layout.TrainRepeats)))
+        {
+            log.Information("{Segment}: using runs {Runs} (the others are excluded, as in the official preprocessing)", Cc2017Layout.SegmentFolderName(s.Split, s.Number), string.Join(", ", s.Runs));
+        }
         CheckLayout(request, segments);
 
         var folder = Path.GetFullPath(request.Output);
@@ -126,12 +157,13 @@ public static class Cc2017Importer
         }
         foreach (var s in segments)
         {
-            for (var r = 1; r <= s.Repeats; r++)
+            foreach (var r in s.Runs)
             {
                 var path = layout.RunPath(root, request.Subject, s.Split, s.Number, r);
                 if (!File.Exists(path))
                 {
-                    throw new MindAnimatorException($"{path}: run {r} of {(s.Split == Splits.Test ? "test" : "training")} segment {s.Number} is missing (CC2017 has {s.Repeats} runs per {(s.Split == Splits.Test ? "test" : "training")} segment)");
+                    var kind = s.Split == Splits.Test ? "test" : "training";
+                    throw new MindAnimatorException($"{path}: run {r} of {kind} segment {s.Number} is missing (CC2017 has {(s.Split == Splits.Test ? layout.TestRepeats : layout.TrainRepeats)} runs per {kind} segment)");
                 }
             }
             if (request.Clips)
@@ -185,7 +217,7 @@ public static class Cc2017Importer
                 var s = segments[i];
                 var windows = new List<float[]>();
                 var sums = new float[layout.ClipsPerSegment * grayordinates];
-                for (var r = 1; r <= s.Repeats; r++)
+                foreach (var r in s.Runs)
                 {
                     var path = layout.RunPath(request.Root, request.Subject, s.Split, s.Number, r);
                     var sw = Stopwatch.StartNew();

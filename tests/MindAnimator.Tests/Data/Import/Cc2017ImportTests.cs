@@ -255,4 +255,18 @@ public class Cc2017ImportTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(Path.Combine(tree.Root, "subject2"), r.Stderr);
     }
+
+    [Fact]
+    public void ExcludedRun_IsNotRequiredAndNotAveraged()
+    {
+        using var tree = new TinyCc2017();
+        var path = TinyCc2017.Layout.RunPath(tree.Root, 1, "test", 2, 3);
+        File.Delete(path);
+        var request = tree.Request() with { Layout = TinyCc2017.Layout with { ExcludedRuns = new[] { "1/test2/3" } } };
+        var manifest = Cc2017Importer.Run(request, TinyCc2017.Config(), NullProgress.Instance, Logger.None);
+        var table = FmriParquet.Read(Path.Combine(tree.Output, manifest.Fmri));
+        Assert.All(table.Samples.Where(s => s.Segment == "test-seg02"), s => Assert.Equal(2, s.Repeats));
+        Assert.All(table.Samples.Where(s => s.Segment == "test-seg01"), s => Assert.Equal(3, s.Repeats));
+        Assert.Equal(new[] { 1, 2, 3, 4, 5, 6, 7, 8, 10 }, Cc2017Layout.Published.Runs(3, "test", 2));
+    }
 }
