@@ -271,23 +271,23 @@ public static class Cc2017Importer
     /// <summary>The first <paramref name="grayordinates"/> columns of a dense time series, checked.</summary>
     public static CiftiImage ReadRun(string path, int grayordinates)
     {
-        var (nifti, _, cifti) = CiftiFile.ReadHeader(path);
-        var rows = cifti.MapFor(0);
-        var cols = cifti.MapFor(1);
+        var run = CiftiFile.Read(path, grayordinates);
+        var rows = run.Header.MapFor(0);
+        var cols = run.Header.MapFor(1);
         if (rows?.IndicesMapToDataType != CiftiIndexTypes.Series || cols?.IndicesMapToDataType != CiftiIndexTypes.BrainModels)
         {
             throw new DataFormatException(path, $"expected a dense time series (rows: series, columns: brain models), got rows {rows?.IndicesMapToDataType ?? "none"} and columns {cols?.IndicesMapToDataType ?? "none"}");
         }
-        if (nifti.Dim[6] < grayordinates)
+        if (run.FileColumns < grayordinates)
         {
-            throw new DataFormatException(path, $"{nifti.Dim[6]} grayordinates, fewer than the {grayordinates} to keep (preprocess.grayordinates)");
+            throw new DataFormatException(path, $"{run.FileColumns} grayordinates, fewer than the {grayordinates} to keep (preprocess.grayordinates)");
         }
-        var run = CiftiFile.Read(path, grayordinates);
-        for (var i = 0; i < run.Data.Length; i++)
+        var data = run.Data;
+        for (var i = 0; i < data.Length; i++)
         {
-            if (!float.IsFinite(run.Data[i]))
+            if (!float.IsFinite(data[i]))
             {
-                throw new DataFormatException(path, $"volume {i / grayordinates}, grayordinate {i % grayordinates} is {run.Data[i]}; expected finite values");
+                throw new DataFormatException(path, $"volume {i / grayordinates}, grayordinate {i % grayordinates} is {data[i]}; expected finite values");
             }
         }
         return run;

@@ -62,25 +62,37 @@ public static class CiftiFile
     /// </summary>
     public static CiftiImage Read(string path, long maxColumns)
     {
-        var (nifti, extensions, cifti) = ReadHeader(path);
+        // One pass: the header decides how many elements to read; the XML is parsed once.
+        var image = NiftiFile.Read(path, h => h.Dim[0] >= 6 ? h.Dim[5] * (maxColumns < 0 ? h.Dim[6] : Math.Min(maxColumns, h.Dim[6])) : 0);
+        var cifti = Check(path, image.Header, image.Extensions);
+        var nifti = image.Header;
         var rows = nifti.Dim[5];
-        var fileCols = nifti.Dim[6];
-        var cols = maxColumns < 0 ? fileCols : Math.Min(maxColumns, fileCols);
+        var cols = image.LoadedElements / Math.Max(1, rows);
         if (rows * cols > Array.MaxLength)
         {
             throw new DataFormatException(path, $"a {rows} × {cols} matrix is too large to read at once");
         }
-        var image = NiftiFile.Read(path, rows * cols);
-        var onDisk = image.ToFloat32();
-        var data = new float[onDisk.Length];
-        Transpose(onDisk, data, (int)cols, (int)rows);
-        return new CiftiImage(path, nifti, extensions, cifti, (int)rows, (int)cols, data);
+        var data = new float[rows * cols];
+        if (nifti.Datatype == NiftiDataType.Float32 && nifti.EffectiveScaling == (1, 0))
+        {
+            Transpose(MemoryMarshal.Cast<byte, float>(image.RawBytes), data, (int)cols, (int)rows);
+        }
+        else
+        {
+            Transpose(image.ToFloat32(), data, (int)cols, (int)rows);
+        }
+        return new CiftiImage(path, nifti, image.Extensions, cifti, (int)rows, (int)cols, data);
     }
 
     /// <summary>The NIfTI-2 header, extensions and parsed CIFTI-2 XML, checked against each other; no data is read.</summary>
     public static (NiftiHeader Nifti, IReadOnlyList<NiftiExtension> Extensions, CiftiHeader Cifti) ReadHeader(string path)
     {
         var (nifti, extensions) = NiftiFile.ReadHeader(path);
+        return (nifti, extensions, Check(path, nifti, extensions));
+    }
+
+    private static CiftiHeader Check(string path, NiftiHeader nifti, IReadOnlyList<NiftiExtension> extensions)
+    {
         var ext = extensions.FirstOrDefault(e => e.Code == NiftiExtension.CiftiCode)
             ?? throw new DataFormatException(path, $"not a CIFTI-2 file: no header extension with code {NiftiExtension.CiftiCode} (CIFTI XML){(extensions.Count > 0 ? $"; extension codes found: {string.Join(", ", extensions.Select(e => e.Code))}" : "")}");
         if (nifti.Version != 2)
@@ -104,7 +116,7 @@ public static class CiftiFile
                 throw new DataFormatException(path, $"matrix dimension {d} has {nifti.Dim[5 + d]} indices (dim[{5 + d}]) but its {map.IndicesMapToDataType} map describes {map.Size}");
             }
         }
-        return (nifti, extensions, cifti);
+        return cifti;
     }
 
     /// <summary>

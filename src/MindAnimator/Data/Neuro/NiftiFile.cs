@@ -177,7 +177,10 @@ public static class NiftiFile
     /// Reads header, extensions and the first <paramref name="elementLimit"/> elements in file order (all when
     /// negative). For a CIFTI matrix (rows fastest on disk) the first n·rows elements are the first n columns.
     /// </summary>
-    public static NiftiImage Read(string path, long elementLimit)
+    public static NiftiImage Read(string path, long elementLimit) => Read(path, _ => elementLimit);
+
+    /// <summary>As <see cref="Read(string, long)"/>, with the number of elements chosen once the header is known.</summary>
+    public static NiftiImage Read(string path, Func<NiftiHeader, long> elementLimit)
     {
         using var stream = Open(path);
         try
@@ -218,7 +221,7 @@ public static class NiftiFile
         return fs;
     }
 
-    private static NiftiImage ReadCore(string path, Stream stream, long elementLimit)
+    private static NiftiImage ReadCore(string path, Stream stream, Func<NiftiHeader, long> elementLimitOf)
     {
         var head = new byte[NiftiHeader.Nifti2Size + ExtensionFlagBytes];
         var got = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
@@ -248,6 +251,7 @@ public static class NiftiFile
         var extensions = ParseExtensions(preamble.GetBuffer().AsSpan(0, (int)Math.Min(preamble.Length, preambleEnd - headerSize)), header, path);
 
         var count = header.ElementCount;
+        var elementLimit = elementLimitOf(header);
         // An uncompressed file's size is known: a truncated file fails even when only a prefix is read.
         if (header.SingleFile && stream is FileStream fs && fs.Length < (long)header.VoxOffset + (count * header.ItemSize))
         {
