@@ -11,14 +11,8 @@ internal static class ImportCommands
     {
         var import = new Command("import", "Import a published dataset layout into the tool's formats.");
         import.Subcommands.Add(Cc2017());
-        foreach (var (name, what) in new[]
-        {
-            ("hcp", "HCP 7T movie."),
-            ("algonauts2021", "Algonauts 2021 (pickled responses)."),
-        })
-        {
-            import.Subcommands.Add(CommandRunner.Pending(name, what, "issue #4: real datasets", $"data import {name}"));
-        }
+        import.Subcommands.Add(CommandRunner.Pending("hcp", "HCP 7T movie.", "issue #4: real datasets", "data import hcp"));
+        import.Subcommands.Add(Algonauts());
         import.Subcommands.Add(Npy());
         import.Subcommands.Add(Captions());
         return import;
@@ -60,6 +54,42 @@ internal static class ImportCommands
             return ExitCodes.Success;
         }, path: "data import cc2017");
         foreach (var o in new Option[] { root, subject, output, trainCaptions, testCaptions, noClips })
+        {
+            command.Options.Add(o);
+        }
+        return command;
+    }
+
+    private static Command Algonauts()
+    {
+        var root = new Option<DirectoryInfo>("--root") { Description = "Folder holding participants_data_v2021/ and AlgonautsVideos268_All_30fpsmax/.", Required = true }.AcceptExistingOnly();
+        var subject = new Option<int>("--subject") { Description = "Participant number (1–10).", Required = true };
+        var track = new Option<string>("--track") { Description = "full (whole brain, WB.pkl) or mini (ROI pickles).", DefaultValueFactory = _ => "full" }.AcceptOnlyFromAmong("full", "mini");
+        var rois = new Option<string[]>("--roi") { Description = "ROI pickles to concatenate (repeatable; default WB for the full track, V1 V2 V3 V4 LOC EBA FFA STS PPA for the mini track)." };
+        var testVideos = new Option<int>("--test-videos") { Description = "The last N videos with fMRI form the test split.", DefaultValueFactory = _ => 100 };
+        var captions = new Option<FileInfo>("--captions") { Description = "Captions of the videos in order (the official Video_Captions.h5, CSV or JSON)." }.AcceptExistingOnly();
+        var noClips = new Option<bool>("--no-clips") { Description = "Skip the stimulus videos (fMRI only)." };
+        var output = OutOption("fmri.parquet, fmri.voxels.parquet, clips/, captions.jsonl");
+        var command = CommandRunner.Verb("algonauts2021", "Algonauts 2021: pickled responses → fMRI Parquet, first 8 frames of each video, captions.", (ctx, parse) =>
+        {
+            var run = ctx.CreateRun(parse.GetValue(output)!);
+            var t = parse.GetValue(track)!;
+            var chosen = parse.GetValue(rois) is { Length: > 0 } r ? r : t == "full" ? new[] { "WB" } : new[] { "V1", "V2", "V3", "V4", "LOC", "EBA", "FFA", "STS", "PPA" };
+            AlgonautsImporter.Run(new AlgonautsImportRequest
+            {
+                Root = parse.GetValue(root)!.FullName,
+                Subject = parse.GetValue(subject),
+                Track = t,
+                Rois = chosen,
+                TestVideos = parse.GetValue(testVideos),
+                Captions = parse.GetValue(captions)?.FullName,
+                Clips = !parse.GetValue(noClips),
+                Output = run.Path,
+                Overwrite = ctx.Force,
+            }, ctx.Config, ctx.Progress, ctx.Log);
+            return ExitCodes.Success;
+        }, path: "data import algonauts2021");
+        foreach (var o in new Option[] { root, subject, track, rois, testVideos, captions, noClips, output })
         {
             command.Options.Add(o);
         }
