@@ -210,3 +210,56 @@ public static class CiftiFile
         }
     }
 }
+
+/// <summary>Per-voxel maps (e.g. decoder weights) over the voxels of an fMRI table, as a CIFTI-2 dscalar for Connectome Workbench.</summary>
+public static class CiftiVoxelMaps
+{
+    /// <summary>Vertices of the fs_LR 32k surfaces CC2017's grayordinates live on.</summary>
+    public const int Fs32kVertices = 32492;
+
+    /// <summary>
+    /// Surface brain models for <paramref name="voxels"/> (their structure and vertex), in table order. Each structure's
+    /// voxels must be contiguous, as CIFTI requires; voxels that are not surface vertices cannot be written.
+    /// </summary>
+    public static CiftiMatrixIndicesMap BrainModels(IReadOnlyList<VoxelInfo> voxels, int surfaceVertices = Fs32kVertices)
+    {
+        var models = new List<CiftiBrainModel>();
+        var start = 0;
+        while (start < voxels.Count)
+        {
+            var structure = voxels[start].Structure;
+            if (!structure.StartsWith("CIFTI_STRUCTURE_", StringComparison.Ordinal) || voxels[start].Vertex < 0)
+            {
+                throw new MindAnimatorException($"voxel {start} ({structure}, vertex {voxels[start].Vertex}) is not a surface vertex; only surface grayordinates can be written as a CIFTI dscalar");
+            }
+            var end = start;
+            while (end < voxels.Count && voxels[end].Structure == structure)
+            {
+                end++;
+            }
+            if (models.Any(m => m.BrainStructure == structure))
+            {
+                throw new MindAnimatorException($"the voxels of {structure} are not contiguous (again at voxel {start}); CIFTI needs one block per structure");
+            }
+            var vertices = voxels.Skip(start).Take(end - start).Select(v => (long)v.Vertex).ToArray();
+            models.Add(CiftiBrainModel.ForSurface(start, structure, surfaceVertices, vertices));
+            start = end;
+        }
+        return CiftiMatrixIndicesMap.Brain(1, models);
+    }
+
+    /// <summary>Writes named per-voxel maps (each of voxels.Count values) as a dscalar.</summary>
+    public static void Write(string path, IReadOnlyList<VoxelInfo> voxels, IReadOnlyList<(string Name, float[] Values)> maps, bool overwrite, int surfaceVertices = Fs32kVertices)
+    {
+        var data = new float[maps.Count * voxels.Count];
+        for (var m = 0; m < maps.Count; m++)
+        {
+            if (maps[m].Values.Length != voxels.Count)
+            {
+                throw new ArgumentException($"map '{maps[m].Name}' has {maps[m].Values.Length} values for {voxels.Count} voxels", nameof(maps));
+            }
+            maps[m].Values.CopyTo(data, m * voxels.Count);
+        }
+        CiftiFile.WriteDenseScalar(path, maps.Select(m => m.Name).ToList(), BrainModels(voxels, surfaceVertices), data, overwrite);
+    }
+}

@@ -276,4 +276,32 @@ public class NeuroFileTests
             fs.Write(bytes);
         }
     }
+
+    [Fact]
+    public void VoxelMaps_FromTableVoxels_RoundTripThroughDscalar()
+    {
+        using var tmp = TestEnvironment.NewTempDir();
+        var voxels = new[]
+        {
+            new MindAnimator.Data.VoxelInfo(0, 10, "CIFTI_STRUCTURE_CORTEX_LEFT", 12, "", ""),
+            new MindAnimator.Data.VoxelInfo(1, 40, "CIFTI_STRUCTURE_CORTEX_LEFT", 50, "", ""),
+            new MindAnimator.Data.VoxelInfo(2, 30000, "CIFTI_STRUCTURE_CORTEX_RIGHT", 7, "", ""),
+        };
+        var path = tmp.File("weights.dscalar.nii");
+        CiftiVoxelMaps.Write(path, voxels, new[] { ("mean_abs_weight", new[] { 1f, 2f, 3f }) }, overwrite: false);
+        var image = CiftiFile.Read(path);
+        Assert.Equal(new[] { 1f, 2f, 3f }, image.Data);
+        var (structure, vertex) = image.ColumnMap.Grayordinates();
+        Assert.Equal(voxels.Select(v => v.Structure), structure);
+        Assert.Equal(voxels.Select(v => (long)v.Vertex), vertex);
+        if (WbCommand.Path is not null)
+        {
+            var (code, output) = WbCommand.Run("-file-information", path);
+            Assert.True(code == 0, output);
+        }
+
+        var simulated = new[] { new MindAnimator.Data.VoxelInfo(0, 0, "SIMULATED", -1, "", "") };
+        var e = Assert.Throws<MindAnimatorException>(() => CiftiVoxelMaps.Write(tmp.File("x.dscalar.nii"), simulated, new[] { ("w", new[] { 1f }) }, overwrite: false));
+        Assert.Contains("surface", e.Message);
+    }
 }
