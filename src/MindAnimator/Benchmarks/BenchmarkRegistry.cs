@@ -5,6 +5,7 @@ public static class BenchmarkRegistry
 {
     public static IReadOnlyList<IBenchmark> All { get; } = new List<IBenchmark>
     {
+        new Simulation.SimulateBenchmark(),
     };
 
     public static IBenchmark Find(string name) =>
