@@ -4,37 +4,8 @@ using static TorchSharp.torch;
 
 namespace MindAnimator.Models.Diffusers;
 
-// Mirrors diffusers 0.11.1 src/diffusers/models/{resnet.py (ResnetBlock2D without time embedding, Downsample2D,
-// Upsample2D), attention.py (AttentionBlock), unet_2d_blocks.py (DownEncoderBlock2D, UpDecoderBlock2D, UNetMidBlock2D)}.
-
-/// <summary>ResnetBlock2D as the VAE uses it: no time embedding, SiLU, optional 1×1 shortcut.</summary>
-public sealed class VaeResnetBlock : nn.Module<Tensor, Tensor>
-{
-    private readonly GroupNorm norm1;
-    private readonly Conv2d conv1;
-    private readonly GroupNorm norm2;
-    private readonly Conv2d conv2;
-    private readonly Conv2d? conv_shortcut;
-
-    public VaeResnetBlock(int inChannels, int outChannels, int groups, double eps)
-        : base(nameof(VaeResnetBlock))
-    {
-        norm1 = nn.GroupNorm(groups, inChannels, eps);
-        conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1);
-        norm2 = nn.GroupNorm(groups, outChannels, eps);
-        conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1);
-        conv_shortcut = inChannels != outChannels ? nn.Conv2d(inChannels, outChannels, 1) : null;
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        var h = conv1.forward(nn.functional.silu(norm1.forward(input)));
-        h = conv2.forward(nn.functional.silu(norm2.forward(h)));
-        var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
-        return shortcut + h;
-    }
-}
+// Mirrors diffusers 0.11.1 src/diffusers/models/{attention.py (AttentionBlock), unet_2d_blocks.py (DownEncoderBlock2D,
+// UpDecoderBlock2D, UNetMidBlock2D)}; the resnets and resamplers are the UNet's (Resnet.cs) without time embedding.
 
 /// <summary>
 /// Single-head self-attention over the H·W positions (diffusers ≤ 0.13 `AttentionBlock`; state-dict names
@@ -74,52 +45,20 @@ public sealed class VaeAttentionBlock : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Stride-2 3×3 conv after padding one row/column at the bottom/right only (the VAE's Downsample2D).</summary>
-public sealed class VaeDownsample : nn.Module<Tensor, Tensor>
-{
-    private readonly Conv2d conv;
-
-    public VaeDownsample(int channels)
-        : base(nameof(VaeDownsample))
-    {
-        conv = nn.Conv2d(channels, channels, 3, stride: 2);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor input) =>
-        conv.forward(nn.functional.pad(input, new long[] { 0, 1, 0, 1 }, PaddingModes.Constant, 0));
-}
-
-/// <summary>Nearest ×2 upsampling followed by a 3×3 conv (Upsample2D with use_conv).</summary>
-public sealed class VaeUpsample : nn.Module<Tensor, Tensor>
-{
-    private readonly Conv2d conv;
-
-    public VaeUpsample(int channels)
-        : base(nameof(VaeUpsample))
-    {
-        conv = nn.Conv2d(channels, channels, 3, padding: 1);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor input) =>
-        conv.forward(nn.functional.interpolate(input, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest));
-}
-
-/// <summary>DownEncoderBlock2D: resnets, then an optional downsampler.</summary>
+/// <summary>DownEncoderBlock2D: resnets, then an optional downsampler (right/bottom pad, stride-2 conv).</summary>
 public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
 {
-    private readonly ModuleList<VaeResnetBlock> resnets = new();
-    private readonly ModuleList<VaeDownsample>? downsamplers;
+    private readonly ModuleList<ResnetBlock2D> resnets = new();
+    private readonly ModuleList<Downsample2D>? downsamplers;
 
     public DownEncoderBlock2D(int inChannels, int outChannels, int layers, int groups, double eps, bool addDownsample)
         : base(nameof(DownEncoderBlock2D))
     {
         for (var i = 0; i < layers; i++)
         {
-            resnets.Add(new VaeResnetBlock(i == 0 ? inChannels : outChannels, outChannels, groups, eps));
+            resnets.Add(new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, tembChannels: null, groups, eps));
         }
-        downsamplers = addDownsample ? new ModuleList<VaeDownsample>(new VaeDownsample(outChannels)) : null;
+        downsamplers = addDownsample ? new ModuleList<Downsample2D>(new Downsample2D(outChannels, outChannels, padding: 0)) : null;
         RegisterComponents();
     }
 
@@ -128,7 +67,7 @@ public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
         var h = input;
         foreach (var r in resnets)
         {
-            h = r.forward(h);
+            h = r.forward(h, null);
         }
         if (downsamplers is not null)
         {
@@ -144,17 +83,17 @@ public sealed class DownEncoderBlock2D : nn.Module<Tensor, Tensor>
 /// <summary>UpDecoderBlock2D: resnets, then an optional upsampler.</summary>
 public sealed class UpDecoderBlock2D : nn.Module<Tensor, Tensor>
 {
-    private readonly ModuleList<VaeResnetBlock> resnets = new();
-    private readonly ModuleList<VaeUpsample>? upsamplers;
+    private readonly ModuleList<ResnetBlock2D> resnets = new();
+    private readonly ModuleList<Upsample2D>? upsamplers;
 
     public UpDecoderBlock2D(int inChannels, int outChannels, int layers, int groups, double eps, bool addUpsample)
         : base(nameof(UpDecoderBlock2D))
     {
         for (var i = 0; i < layers; i++)
         {
-            resnets.Add(new VaeResnetBlock(i == 0 ? inChannels : outChannels, outChannels, groups, eps));
+            resnets.Add(new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, tembChannels: null, groups, eps));
         }
-        upsamplers = addUpsample ? new ModuleList<VaeUpsample>(new VaeUpsample(outChannels)) : null;
+        upsamplers = addUpsample ? new ModuleList<Upsample2D>(new Upsample2D(outChannels, outChannels)) : null;
         RegisterComponents();
     }
 
@@ -163,7 +102,7 @@ public sealed class UpDecoderBlock2D : nn.Module<Tensor, Tensor>
         var h = input;
         foreach (var r in resnets)
         {
-            h = r.forward(h);
+            h = r.forward(h, null);
         }
         if (upsamplers is not null)
         {
@@ -180,23 +119,23 @@ public sealed class UpDecoderBlock2D : nn.Module<Tensor, Tensor>
 public sealed class VaeMidBlock : nn.Module<Tensor, Tensor>
 {
     private readonly ModuleList<VaeAttentionBlock> attentions = new();
-    private readonly ModuleList<VaeResnetBlock> resnets = new();
+    private readonly ModuleList<ResnetBlock2D> resnets = new();
 
     public VaeMidBlock(int channels, int groups, double eps)
         : base(nameof(VaeMidBlock))
     {
-        resnets.Add(new VaeResnetBlock(channels, channels, groups, eps));
+        resnets.Add(new ResnetBlock2D(channels, channels, tembChannels: null, groups, eps));
         attentions.Add(new VaeAttentionBlock(channels, groups, eps));
-        resnets.Add(new VaeResnetBlock(channels, channels, groups, eps));
+        resnets.Add(new ResnetBlock2D(channels, channels, tembChannels: null, groups, eps));
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor input)
     {
-        var h = resnets[0].forward(input);
+        var h = resnets[0].forward(input, null);
         for (var i = 0; i < attentions.Count; i++)
         {
-            h = resnets[i + 1].forward(attentions[i].forward(h));
+            h = resnets[i + 1].forward(attentions[i].forward(h), null);
         }
         return h;
     }
