@@ -33,6 +33,12 @@ public sealed record VideoSamplingOptions
     /// <summary>Tokenised to the condition's length (20 in Mind-Animator) for the unconditional half.</summary>
     public string NegativePrompt { get; init; } = MindAnimatorNegativePrompt;
 
+    /// <summary>
+    /// The unconditional embedding (1 or B, L, D) to use instead of encoding <see cref="NegativePrompt"/>
+    /// (e.g. computed once for many clips).
+    /// </summary>
+    public Tensor? NegativeEmbeddings { get; init; }
+
     /// <summary>DDIM η (0: deterministic).</summary>
     public double Eta { get; init; }
 
@@ -120,7 +126,7 @@ public sealed class InflatedSdPipeline
         using var _ = no_grad();
         var batch = latents.shape[0];
         var guided = options.GuidanceScale > 1.0;
-        using var context = guided ? GuidanceContext(promptEmbeds, options.NegativePrompt) : promptEmbeds.alias();
+        using var context = guided ? GuidanceContext(promptEmbeds, options) : promptEmbeds.alias();
         Scheduler.SetTimesteps(options.NumInferenceSteps);
         var current = (latents * Scheduler.InitNoiseSigma).DetachFromDisposeScope();
         _log.Debug("Sampling {Steps} DDIM steps, guidance {Guidance}, latents [{Shape}]", options.NumInferenceSteps, options.GuidanceScale, string.Join(",", latents.shape));
@@ -152,33 +158,15 @@ public sealed class InflatedSdPipeline
     }
 
     /// <summary>
-    /// DDIM inversion as Mind-Animator's ddim_inversion: the empty-prompt context (padded to the tokenizer's
-    /// model_max_length), <paramref name="steps"/> upward deterministic DDIM steps. Returns all steps + 1 latents,
-    /// the input first.
+    /// DDIM inversion as Mind-Animator's ddim_inversion: the context is the text encoding of <paramref name="prompt"/>
+    /// (empty by default) padded to the tokenizer's model_max_length. Returns steps + 1 latents, the input first.
     /// </summary>
     public IReadOnlyList<Tensor> InvertDdim(Tensor videoLatents, int steps = 50, string prompt = "")
     {
         using var _ = no_grad();
         using var encoded = EncodePrompt(prompt, Tokenizer.ModelMaxLength);
         using var context = encoded.expand(videoLatents.shape[0], -1, -1).contiguous();
-        Scheduler.SetTimesteps(steps);
-        var all = new List<Tensor> { videoLatents.clone().DetachFromDisposeScope() };
-        try
-        {
-            for (var i = 0; i < steps; i++)
-            {
-                var t = Scheduler.Timesteps[Scheduler.Timesteps.Count - 1 - i];
-                using var scope = NewDisposeScope();
-                var noise = PredictNoise(all[^1], t, context);
-                all.Add(Scheduler.InvertStep(noise, t, all[^1]).DetachFromDisposeScope());
-            }
-            return all;
-        }
-        catch
-        {
-            all.ForEach(x => x.Dispose());
-            throw;
-        }
+        return DdimInversion.Invert(PredictNoise, Scheduler, videoLatents, context, steps);
     }
 
     /// <summary>
@@ -216,14 +204,15 @@ public sealed class InflatedSdPipeline
     }
 
     /// <summary>[uncond (B,L,D); cond (B,L,D)]: the negative prompt tokenised to the condition's length, first.</summary>
-    private Tensor GuidanceContext(Tensor promptEmbeds, string negativePrompt)
+    private Tensor GuidanceContext(Tensor promptEmbeds, VideoSamplingOptions options)
     {
         using var scope = NewDisposeScope();
         var (batch, length) = (promptEmbeds.shape[0], (int)promptEmbeds.shape[1]);
-        var uncond = EncodePrompt(negativePrompt, length).to(promptEmbeds.dtype, promptEmbeds.device);
-        if (uncond.shape[2] != promptEmbeds.shape[2])
+        var uncond = (options.NegativeEmbeddings ?? EncodePrompt(options.NegativePrompt, length)).to(promptEmbeds.dtype, promptEmbeds.device);
+        if (uncond.dim() != 3 || uncond.shape[1] != length || uncond.shape[2] != promptEmbeds.shape[2] || (uncond.shape[0] != 1 && uncond.shape[0] != batch))
         {
-            throw new MindAnimatorException($"condition embeddings have width {promptEmbeds.shape[2]} but the text encoder gives {uncond.shape[2]}.");
+            throw new MindAnimatorException($"the unconditional embedding [{string.Join(",", uncond.shape)}] does not fit the condition embeddings "
+                + $"[{string.Join(",", promptEmbeds.shape)}] (expected (1 or B, L, D) with the same L and D).");
         }
         return torch.cat(new[] { uncond.expand(batch, -1, -1), promptEmbeds }, 0).MoveToOuterDisposeScope();
     }
