@@ -24,9 +24,11 @@ public static class DdimInversion
             for (var i = 0; i < steps; i++)
             {
                 var t = scheduler.Timesteps[scheduler.Timesteps.Count - 1 - i];
-                using var scope = NewDisposeScope();
-                var noise = predictNoise(all[^1], t, context);
-                all.Add(scheduler.InvertStep(noise, t, all[^1]).DetachFromDisposeScope());
+                using (var scope = NewDisposeScope())
+                {
+                    var noise = predictNoise(all[^1], t, context);
+                    all.Add(scheduler.InvertStep(noise, t, all[^1]).DetachFromDisposeScope());
+                }
                 callback?.Invoke(i, t, all[^1]);
             }
             return all;

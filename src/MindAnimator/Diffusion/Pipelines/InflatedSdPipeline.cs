@@ -15,7 +15,9 @@ public delegate Tensor NoisePredictor(Tensor latents, long timestep, Tensor enco
 /// <summary>Maps token ids (B,L) int64 to the text encoder's last hidden state (B,L,D).</summary>
 public delegate Tensor TextEncoder(Tensor inputIds);
 
-/// <summary>Called after each denoising step with the step index, its timestep and the new latents.</summary>
+/// <summary>
+/// Called after each step with the step index, its timestep and the new latents (owned by the pipeline: clone to keep).
+/// </summary>
 public delegate void StepCallback(int step, long timestep, Tensor latents);
 
 /// <summary>Settings of one sampling run (defaults: Mind-Animator's reconstruction).</summary>
@@ -135,17 +137,20 @@ public sealed class InflatedSdPipeline
             for (var i = 0; i < Scheduler.Timesteps.Count; i++)
             {
                 var t = Scheduler.Timesteps[i];
-                using var scope = NewDisposeScope();
-                var input = guided ? torch.cat(new[] { current, current }, 0) : current;
-                var noise = PredictNoise(input, t, context);
-                if (guided)
+                using (var scope = NewDisposeScope())
                 {
-                    var halves = noise.chunk(2, 0);
-                    noise = halves[0] + options.GuidanceScale * (halves[1] - halves[0]);
+                    var input = guided ? torch.cat(new[] { current, current }, 0) : current;
+                    var noise = PredictNoise(input, t, context);
+                    if (guided)
+                    {
+                        var halves = noise.chunk(2, 0);
+                        noise = halves[0] + options.GuidanceScale * (halves[1] - halves[0]);
+                    }
+                    using var step = Scheduler.Step(noise, t, current, options.Eta, generator: options.Generator);
+                    current.Dispose();
+                    current = step.PrevSample.clone().DetachFromDisposeScope();
                 }
-                using var step = Scheduler.Step(noise, t, current, options.Eta, generator: options.Generator);
-                current.Dispose();
-                current = step.PrevSample.clone().DetachFromDisposeScope();
+                // Outside the step's scope, so that what the callback keeps (e.g. a clone) survives.
                 callback?.Invoke(i, t, current);
             }
             return current;
