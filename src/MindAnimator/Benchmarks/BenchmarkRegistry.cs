@@ -5,6 +5,8 @@ public static class BenchmarkRegistry
 {
     public static IReadOnlyList<IBenchmark> All { get; } = new List<IBenchmark>
     {
+        new Models.Clip.ClipTokenizerBenchmark(),
+        new Models.Clip.ClipTextEncoderBenchmark(),
     };
 
     public static IBenchmark Find(string name) =>
