@@ -142,7 +142,8 @@ public sealed class ClipTextModelWithProjection : nn.Module
     public static ClipTextModelWithProjection FromFiles(string configPath, string weightsPath, Device? device = null)
     {
         var model = new ClipTextModelWithProjection(ClipTextConfig.FromFile(configPath), device);
-        StateDict.LoadFile(model, weightsPath);
+        // A full CLIPModel checkpoint (e.g. ViT-B/32) also holds the vision tower.
+        StateDict.LoadFile(model, weightsPath, ignoreUnexpected: ["vision_model.", "visual_projection.", "logit_scale"]);
         model.eval();
         return model;
     }
