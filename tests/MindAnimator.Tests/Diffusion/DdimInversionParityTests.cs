@@ -1,5 +1,4 @@
 using System.Globalization;
-using MindAnimator.Diffusion;
 using MindAnimator.Diffusion.Pipelines;
 using MindAnimator.Tests.Models.Diffusers;
 using static TorchSharp.torch;
@@ -17,14 +16,12 @@ public sealed class DdimInversionParityTests
         var atol = UnetFixture.SuggestedAtol("scheduler");
         using var io = new GoldenTensors("scheduler");
         using var tiny = new TinyStableDiffusion();
-        var folder = StableDiffusionFolder.Open(tiny.Root);
-        using var unet = folder.LoadInflatedUnet(tiny.Inflation);
-        using var ddim = folder.LoadDdimScheduler();
-        using var ddpm = folder.LoadDdpmScheduler();
+        using var pipeline = StableDiffusionFolder.Open(tiny.Root).LoadInflatedPipeline(tiny.Inflation);
         var expected = io["inversion.latents"];
         var steps = (int)expected.shape[0] - 1;
 
-        var latents = DdimInversion.Invert(unet.Predict, ddim, io["inversion.input.video_latent"], io["inversion.context"], steps);
+        // The pipeline encodes the empty prompt itself (padded to 77) as Mind-Animator's init_prompt does.
+        var latents = pipeline.InvertDdim(io["inversion.input.video_latent"], steps);
         try
         {
             Assert.Equal(steps + 1, latents.Count);
@@ -35,7 +32,7 @@ public sealed class DdimInversionParityTests
             foreach (var key in io.Keys.Where(k => k.StartsWith("inversion.add_noise.t", StringComparison.Ordinal)))
             {
                 var t = long.Parse(key["inversion.add_noise.t".Length..], CultureInfo.InvariantCulture);
-                using var noisy = ddpm.AddNoise(latents[^1], io["inversion.add_noise.noise"], t);
+                using var noisy = pipeline.NoiseScheduler.AddNoise(latents[^1], io["inversion.add_noise.noise"], t);
                 GoldenTensors.AssertClose(io[key], noisy, atol, key);
             }
         }
@@ -46,5 +43,17 @@ public sealed class DdimInversionParityTests
                 l.Dispose();
             }
         }
+    }
+
+    [Fact]
+    public void Empty_prompt_context_matches()
+    {
+        var atol = UnetFixture.SuggestedAtol("scheduler");
+        using var io = new GoldenTensors("scheduler");
+        using var tiny = new TinyStableDiffusion();
+        using var pipeline = StableDiffusionFolder.Open(tiny.Root).LoadInflatedPipeline(tiny.Inflation);
+        var expected = io["inversion.context"];
+        using var context = pipeline.EncodePrompt("", (int)expected.shape[1]);
+        GoldenTensors.AssertClose(expected, context, atol, "inversion.context");
     }
 }

@@ -11,24 +11,18 @@ public sealed class InflatedPipelineParityTests
     private const string StepPrefix = "intermediate.latents.step";
 
     [Fact]
-    public void Every_step_latent_and_the_video_match_given_the_recorded_uncond_embedding()
+    public void Every_step_latent_and_the_video_match()
     {
         var atol = UnetFixture.SuggestedAtol("pipeline_tiny");
         using var io = new GoldenTensors("pipeline_tiny");
         using var tiny = new TinyStableDiffusion();
-        var folder = StableDiffusionFolder.Open(tiny.Root);
-        using var vae = folder.LoadVae();
-        using var unet = folder.LoadInflatedUnet(tiny.Inflation);
-        using var ddim = folder.LoadDdimScheduler();
-        using var ddpm = folder.LoadDdpmScheduler();
-        var pipeline = new InflatedSdPipeline(vae, folder.LoadTokenizer(),
-            _ => throw new InvalidOperationException("the text encoder must not run when the negative embedding is given"),
-            unet.Predict, ddim, ddpm);
+        using var pipeline = StableDiffusionFolder.Open(tiny.Root).LoadInflatedPipeline(tiny.Inflation);
 
         var stepKeys = io.Keys.Where(k => k.StartsWith(StepPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         Assert.NotEmpty(stepKeys);
         var recorded = new List<(int Step, long Timestep, Tensor Latents)>();
-        var options = new VideoSamplingOptions { NumInferenceSteps = stepKeys.Count, NegativeEmbeddings = io["intermediate.uncond_embeddings"] };
+        // Guidance scale and negative prompt are the pipeline defaults, as in the reference call.
+        var options = new VideoSamplingOptions { NumInferenceSteps = stepKeys.Count };
         using var video = pipeline.Generate(io["input.prompt_embeds"], io["input.latents"], options,
             (i, t, latents) => recorded.Add((i, t, latents.clone())));
         try
@@ -45,5 +39,17 @@ public sealed class InflatedPipelineParityTests
         {
             recorded.ForEach(r => r.Latents.Dispose());
         }
+    }
+
+    [Fact]
+    public void Negative_prompt_embedding_matches()
+    {
+        var atol = UnetFixture.SuggestedAtol("pipeline_tiny");
+        using var io = new GoldenTensors("pipeline_tiny");
+        using var tiny = new TinyStableDiffusion();
+        using var pipeline = StableDiffusionFolder.Open(tiny.Root).LoadInflatedPipeline(tiny.Inflation);
+        var expected = io["intermediate.uncond_embeddings"];
+        using var uncond = pipeline.EncodePrompt(VideoSamplingOptions.MindAnimatorNegativePrompt, (int)io["input.prompt_embeds"].shape[1]);
+        GoldenTensors.AssertClose(expected, uncond, atol, "intermediate.uncond_embeddings");
     }
 }

@@ -12,6 +12,7 @@ internal sealed class TinyStableDiffusion : IDisposable
 {
     private readonly TempDir _dir = TestEnvironment.NewTempDir();
 
+    /// <param name="omit">Component folders ("vae/") or files ("vae/config.json") to leave out.</param>
     public TinyStableDiffusion(params string[] omit)
     {
         var files = new (string Target, string Fixture, string File)[]
@@ -30,12 +31,16 @@ internal sealed class TinyStableDiffusion : IDisposable
         };
         foreach (var (target, fixture, file) in files)
         {
+            var path = Path.Combine(_dir.Path, target);
+            var component = target[..(target.IndexOf('/', StringComparison.Ordinal) + 1)];
+            if (!omit.Contains(component))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            }
             if (omit.Any(o => target.StartsWith(o, StringComparison.Ordinal)))
             {
                 continue;
             }
-            var path = Path.Combine(_dir.Path, target);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.CreateSymbolicLink(path, Path.Combine(TestEnvironment.Golden(fixture), file));
         }
         TemporalWeights = Path.Combine(TestEnvironment.Golden("unet3d_inflated"), "weights_temporal_init.safetensors");

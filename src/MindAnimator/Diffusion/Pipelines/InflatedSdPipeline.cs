@@ -65,13 +65,16 @@ public sealed record ReconstructionOptions
 /// (decoded from fMRI), the negative prompt goes first in the guidance batch, DDIM denoises the given latents
 /// and the VAE decodes frame by frame to a (B,3,F,H,W) video in [0,1].
 /// </summary>
-public sealed class InflatedSdPipeline
+public sealed class InflatedSdPipeline : IDisposable
 {
     private readonly ILogger _log;
+    private readonly IReadOnlyList<IDisposable> _owned;
 
+    /// <param name="owned">Components the pipeline disposes with itself (e.g. the models a loader built for it).</param>
     public InflatedSdPipeline(AutoencoderKl vae, ClipTokenizer tokenizer, TextEncoder textEncoder, NoisePredictor unet,
-        DdimScheduler scheduler, DdpmScheduler noiseScheduler, ILogger? log = null)
+        DdimScheduler scheduler, DdpmScheduler noiseScheduler, ILogger? log = null, IEnumerable<IDisposable>? owned = null)
     {
+        _owned = owned?.ToList() ?? new List<IDisposable>();
         Vae = vae;
         Tokenizer = tokenizer;
         EncodeText = textEncoder;
@@ -205,6 +208,14 @@ public sealed class InflatedSdPipeline
             {
                 t.Dispose();
             }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var component in _owned)
+        {
+            component.Dispose();
         }
     }
 

@@ -94,6 +94,45 @@ public sealed class StableDiffusionFolder
         return unet;
     }
 
+    /// <summary>SD's text encoder (transformers CLIPTextModel; a text_projection in the checkpoint is ignored).</summary>
+    public ClipTextModel LoadTextEncoder(Device? device = null) => ClipTextModel.FromFolder(TextEncoderFolder, device);
+
+    /// <summary>
+    /// Mind-Animator's video pipeline from this folder: VAE, CLIP text encoder and tokenizer, the inflated UNet, a DDIM
+    /// sampler and a DDPM noiser both from scheduler/scheduler_config.json. The pipeline owns (and disposes) the models.
+    /// </summary>
+    public InflatedSdPipeline LoadInflatedPipeline(InflationOptions? inflation = null, Device? device = null)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var vae = LoadVae(device);
+            owned.Add(vae);
+            var textModel = LoadTextEncoder(device);
+            owned.Add(textModel);
+            var unet = LoadInflatedUnet(inflation, device);
+            owned.Add(unet);
+            var ddim = LoadDdimScheduler();
+            owned.Add(ddim);
+            var ddpm = LoadDdpmScheduler();
+            owned.Add(ddpm);
+            return new InflatedSdPipeline(vae, LoadTokenizer(), ids => LastHiddenState(textModel, ids), unet.Predict, ddim, ddpm, _log, owned);
+        }
+        catch
+        {
+            owned.ForEach(o => o.Dispose());
+            throw;
+        }
+    }
+
+    private static Tensor LastHiddenState(ClipTextModel model, Tensor inputIds)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var device = model.parameters().First().device;
+        return model.Forward(inputIds.to(device)).LastHiddenState.MoveToOuterDisposeScope();
+    }
+
     public ClipTokenizer LoadTokenizer() => ClipTokenizer.FromFolder(TokenizerFolder);
 
     public DdimScheduler LoadDdimScheduler() => DdimScheduler.FromConfigFile(SchedulerConfig);
