@@ -5,6 +5,8 @@ public static class BenchmarkRegistry
 {
     public static IReadOnlyList<IBenchmark> All { get; } = new List<IBenchmark>
     {
+        new TinyUnetBenchmark(),
+        new Sd15UnetCpuBenchmark(),
     };
 
     public static IBenchmark Find(string name) =>
