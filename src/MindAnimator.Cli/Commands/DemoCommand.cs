@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MindAnimator.Simulation;
 
 namespace MindAnimator.Cli.Commands;
 
@@ -15,7 +16,11 @@ internal static class DemoCommand
             {
                 ctx.Log.Information("{Key}: {Value}", key, value);
             }
-            ctx.Log.Warning("Stages still to come: simulate, features, train, reconstruct, eval, permtest, report.");
+            ctx.Log.Information("Stage 1/7: simulate a brain watching generated movies → {Path}", run.File("data"));
+            var dataset = SimulatedDatasetWriter.Write(ctx.Config, run.File("data"), ctx.Force, ctx.Progress, ctx.Log);
+            ctx.Log.Information("Simulated {Train} training, {Val} validation and {Test} test clips, {Voxels} voxels",
+                dataset.Samples["train"], dataset.Samples["val"], dataset.Samples["test"], dataset.Voxels);
+            ctx.Log.Warning("Stages still to come: features (issue #5), train (issue #5), reconstruct, eval, permtest, report (issue #6).");
             ctx.Log.Information("Demo finished: {Path}", run.Path);
             return ExitCodes.Success;
         });

@@ -1,12 +1,13 @@
 namespace MindAnimator.Benchmarks;
 
-/// <summary>Every benchmark `mindanim bench` can run.</summary>
+/// <summary>Every benchmark `mindanim bench` can run: each public IBenchmark of this library, by name.</summary>
 public static class BenchmarkRegistry
 {
-    public static IReadOnlyList<IBenchmark> All { get; } = new List<IBenchmark>
-    {
-        new NeuroImportBenchmark(),
-    };
+    public static IReadOnlyList<IBenchmark> All { get; } = typeof(IBenchmark).Assembly.GetTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true } && typeof(IBenchmark).IsAssignableFrom(t) && t.GetConstructor(Type.EmptyTypes) is not null)
+        .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
+        .OrderBy(b => b.Name, StringComparer.Ordinal)
+        .ToList();
 
     public static IBenchmark Find(string name) =>
         All.FirstOrDefault(b => b.Name == name)

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using MindAnimator.Benchmarks;
 using MindAnimator.Config;
+using MindAnimator.Data;
+using MindAnimator.Runs;
 using Serilog;
 
 namespace MindAnimator.Simulation;
@@ -44,11 +47,37 @@ public static class SimulationBenchmarks
         var dataset = BrainSimulator.Run(config, null, log, _ => clips++);
         watch.Stop();
         var s = config.Simulation;
-        var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024 * 1024);
         var result = new SimulationBenchmarkResult(name, s.TotalVoxels, dataset.Fmri.VoxelCount,
-            (s.TrainSegments * s.TrainRepeats) + (s.TestSegments * s.TestRepeats), clips, watch.Elapsed.TotalSeconds, peak,
+            (s.TrainSegments * s.TrainRepeats) + (s.TestSegments * s.TestRepeats), clips, watch.Elapsed.TotalSeconds, Measure.PeakRssMiB() / 1024,
             config.Threads > 0 ? config.Threads : Environment.ProcessorCount);
         log.Information("Benchmark {Result}", result.ToString());
         return result;
+    }
+}
+
+/// <summary>`mindanim bench simulate-cc2017`: the whole `data simulate` (dataset folder written) at CC2017 scale.</summary>
+public sealed class SimulateBenchmark : IBenchmark
+{
+    public string Name => "simulate-cc2017";
+
+    public string Description => "data simulate at CC2017 scale (18×240 clips ×2, 5×240 ×10, 59,412 voxels → 4500), 64×64 frames written";
+
+    public IReadOnlyList<Measurement> Run(BenchmarkContext context)
+    {
+        var config = context.Quick ? ConfigLoader.Load(null) : SimulationBenchmarks.Cc2017Scale();
+        var folder = Path.Combine(context.WorkDir, "sim");
+        DatasetManifest? manifest = null;
+        var seconds = Measure.Seconds(() => manifest = SimulatedDatasetWriter.Write(config, folder, overwrite: false, NullProgress.Instance, context.Log));
+        var bytes = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var s = config.Simulation;
+        var runs = (s.TrainSegments * s.TrainRepeats) + (s.TestSegments * s.TestRepeats);
+        return new[]
+        {
+            new Measurement("wall time", seconds, "s", $"{runs} runs, {s.TotalVoxels} simulated voxels, {Environment.ProcessorCount} cores"),
+            new Measurement("peak RSS", Measure.PeakRssMiB(), "MiB"),
+            new Measurement("clips", manifest!.Samples.Values.Sum(), "clips"),
+            new Measurement("selected voxels", manifest.Voxels, "voxels"),
+            new Measurement("dataset size", bytes / 1048576.0, "MiB"),
+        };
     }
 }

@@ -98,4 +98,34 @@ public class CliTests
         Assert.Contains("--force", second.Stderr);
         Assert.Contains("seed: 77", File.ReadAllText(Path.Combine(outDir, "config.resolved.yaml")));
     }
+
+    [Fact]
+    public void DataSimulate_WritesADataset_HonoursMotionVoxels_AndRefusesToOverwrite()
+    {
+        using var tmp = TestEnvironment.NewTempDir();
+        var outDir = tmp.File("sim");
+        string[] small =
+        {
+            "--set", "simulation.train_segments=3", "--set", "simulation.test_segments=1", "--set", "simulation.clips_per_segment=20",
+            "--set", "simulation.retinotopic_voxels=100", "--set", "simulation.semantic_voxels=100", "--set", "simulation.noise_voxels=50",
+            "--set", "preprocess.select_voxels=120", "--set", "data.frame_size=32",
+        };
+        var first = CliProcess.Run(["data", "simulate", "--out", outDir, "--motion-voxels", "0", .. small]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("motion_voxels: 0", File.ReadAllText(Path.Combine(outDir, "config.resolved.yaml")));
+        var manifest = MindAnimator.Data.DatasetManifest.Read(outDir);
+        Assert.Equal(120, manifest.Voxels);
+        Assert.Equal(20, manifest.Samples["test"]);
+        var voxels = MindAnimator.Data.Formats.FmriParquet.Read(Path.Combine(outDir, manifest.Fmri)).Voxels;
+        Assert.DoesNotContain(voxels, v => v.Population == "motion");
+        Assert.Equal(32, MindAnimator.Data.Formats.ClipStore.Open(Path.Combine(outDir, manifest.Clips!)).Width);
+
+        var again = CliProcess.Run(["data", "simulate", "--out", outDir, .. small]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("--force", again.Stderr);
+        var negative = CliProcess.Run("data", "simulate", "--out", tmp.File("x"), "--motion-voxels", "-1");
+        Assert.Equal(1, negative.ExitCode);
+        Assert.Contains("--motion-voxels", negative.Stderr);
+        Assert.False(Directory.Exists(tmp.File("x")));
+    }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -156,39 +155,10 @@ public sealed class ClipStoreWriter : IDisposable
         {
             return;
         }
-        var header = new JsonObject();
-        long offset = 0;
-        foreach (var clip in _pending)
-        {
-            header[clip.ClipId] = new JsonObject
-            {
-                ["dtype"] = "U8",
-                ["shape"] = new JsonArray(clip.Frames, clip.Height, clip.Width, 3),
-                ["data_offsets"] = new JsonArray(offset, offset + clip.Rgb.Length),
-            };
-            offset += clip.Rgb.Length;
-        }
-        header["__metadata__"] = new JsonObject { ["format"] = ClipStore.FormatVersion };
-        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
-        var padded = (json.Length + 7) / 8 * 8;
-        var path = Path.Combine(_staging, ShardName(_shards));
-        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-        {
-            Span<byte> size = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)padded);
-            stream.Write(size);
-            stream.Write(json);
-            for (var i = json.Length; i < padded; i++)
-            {
-                stream.WriteByte((byte)' ');
-            }
-            foreach (var clip in _pending)
-            {
-                stream.Write(clip.Rgb);
-                _index.Add((clip.ClipId, _shards));
-            }
-            stream.Flush(flushToDisk: true);
-        }
+        var entries = _pending.Select(c => new SafetensorsEntry(c.ClipId, "U8", new long[] { c.Frames, c.Height, c.Width, 3 }, c.Rgb)).ToList();
+        SafetensorsWriter.Write(Path.Combine(_staging, ShardName(_shards)), entries, overwrite: false,
+            new Dictionary<string, string> { ["format"] = ClipStore.FormatVersion });
+        _index.AddRange(_pending.Select(c => (c.ClipId, _shards)));
         _shards++;
         _pending.Clear();
         _pendingBytes = 0;

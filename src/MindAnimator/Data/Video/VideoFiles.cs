@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using FFMpegCore;
-using FFMpegCore.Pipes;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.PixelFormats;
@@ -71,17 +69,12 @@ public static class VideoFiles
             }
         });
         var select = $"select='lt(mod(n\\,{sampling.SourceFramesPerClip})\\,{((sampling.FramesPerClip - 1) * sampling.FrameStep) + 1})*not(mod(mod(n\\,{sampling.SourceFramesPerClip})\\,{sampling.FrameStep}))'";
-        try
+        var (code, error) = RunFfmpeg(
+            ["-v", "error", "-nostdin", "-i", path, "-vf", $"{select},scale={size}:{size}:flags=area", "-fps_mode", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"],
+            stdin: null, stdout: s => s.CopyTo(sink, 1 << 20));
+        if (code != 0)
         {
-            FFMpegArguments.FromFileInput(path)
-                .OutputToPipe(new StreamPipeSink(sink), o => o
-                    .WithCustomArgument($"-vf \"{select},scale={size}:{size}:flags=area\" -fps_mode passthrough -pix_fmt rgb24")
-                    .ForceFormat("rawvideo"))
-                .ProcessSynchronously();
-        }
-        catch (Exception e) when (e is not MindAnimatorException)
-        {
-            throw new DataFormatException(path, $"ffmpeg could not decode the video ({FirstLine(e.Message)}).", e);
+            throw new DataFormatException(path, $"ffmpeg could not decode the video ({FirstLine(error)}).");
         }
         return clips;
     }
@@ -127,11 +120,58 @@ public static class VideoFiles
     public static void WriteMp4(string path, ClipFrames clip, double fps, bool overwrite)
     {
         EnsureFfmpeg();
-        var frames = Enumerable.Range(0, clip.Frames).Select(f => (IVideoFrame)new RawFrame(clip, f));
+        var rate = fps.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         AtomicWrite(path, overwrite, tmp =>
-            FFMpegArguments.FromPipeInput(new RawVideoPipeSource(frames) { FrameRate = fps })
-                .OutputToFile(tmp, overwrite: true, o => o.WithVideoCodec("libx264").WithCustomArgument("-pix_fmt yuv420p").ForceFormat("mp4"))
-                .ProcessSynchronously());
+        {
+            var (code, error) = RunFfmpeg(
+                ["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", $"{clip.Width}x{clip.Height}", "-r", rate, "-i", "pipe:0",
+                 "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", tmp],
+                stdin: s => s.Write(clip.Rgb), stdout: null);
+            if (code != 0)
+            {
+                throw new MindAnimatorException($"{path}: ffmpeg could not encode the clip ({FirstLine(error)}).");
+            }
+        });
+    }
+
+    /// <summary>
+    /// Runs ffmpeg with raw data on its standard streams; returns the exit code and standard error. Plain pipes
+    /// rather than named pipes: every byte ffmpeg writes has been consumed when this returns.
+    /// </summary>
+    private static (int Code, string Error) RunFfmpeg(IEnumerable<string> args, Action<Stream>? stdin, Action<Stream>? stdout)
+    {
+        var psi = new ProcessStartInfo("ffmpeg")
+        {
+            RedirectStandardInput = stdin is not null,
+            RedirectStandardOutput = stdout is not null,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(psi) ?? throw new MindAnimatorException("could not start ffmpeg");
+        var error = process.StandardError.ReadToEndAsync();
+        var writer = stdin is null ? Task.CompletedTask : Task.Run(() =>
+        {
+            try
+            {
+                stdin(process.StandardInput.BaseStream);
+            }
+            catch (IOException)
+            {
+                // ffmpeg stopped reading (it failed); its exit code and message say why.
+            }
+            finally
+            {
+                process.StandardInput.Close();
+            }
+        });
+        stdout?.Invoke(process.StandardOutput.BaseStream);
+        writer.GetAwaiter().GetResult();
+        process.WaitForExit();
+        return (process.ExitCode, error.GetAwaiter().GetResult());
     }
 
     private static Image<Rgb24> ToImage(ClipFrames clip)
@@ -169,30 +209,6 @@ public static class VideoFiles
     }
 
     private static string FirstLine(string s) => s.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? s;
-
-    private sealed class RawFrame : IVideoFrame
-    {
-        private readonly ClipFrames _clip;
-        private readonly int _index;
-
-        public RawFrame(ClipFrames clip, int index)
-        {
-            _clip = clip;
-            _index = index;
-        }
-
-        public int Width => _clip.Width;
-
-        public int Height => _clip.Height;
-
-        public string Format => "rgb24";
-
-        public string PixelFormat => "rgb24";
-
-        public void Serialize(Stream pipe) => pipe.Write(_clip.Frame(_index));
-
-        public Task SerializeAsync(Stream pipe, CancellationToken token) => pipe.WriteAsync(_clip.Rgb.AsMemory(_index * _clip.FrameBytes, _clip.FrameBytes), token).AsTask();
-    }
 
     /// <summary>A write-only stream that cuts ffmpeg's raw output into frames.</summary>
     private sealed class FrameSink : Stream
