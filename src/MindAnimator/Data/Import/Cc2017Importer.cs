@@ -369,14 +369,17 @@ public static class Cc2017Importer
             foreach (var s in segments)
             {
                 var path = layout.StimulusPath(request.Root, s.Split, s.Number);
-                var clips = VideoFiles.ReadClips(path, sampling, config.Data.FrameSize, k => ClipIds.Clip(s.Split, s.Number, k));
-                if (clips.Count < layout.ClipsPerSegment)
+                var count = 0;
+                VideoFiles.ForEachClip(path, sampling, config.Data.FrameSize, k => ClipIds.Clip(s.Split, s.Number, k), clip =>
                 {
-                    throw new DataFormatException(path, $"{clips.Count} whole {sampling.SourceFramesPerClip}-frame clips, expected {layout.ClipsPerSegment} (a {layout.ClipsPerSegment * 2}-s movie at 30 fps)");
-                }
-                foreach (var clip in clips.Take(layout.ClipsPerSegment))
+                    if (count++ < layout.ClipsPerSegment)
+                    {
+                        store.Add(clip);
+                    }
+                });
+                if (count < layout.ClipsPerSegment)
                 {
-                    store.Add(clip);
+                    throw new DataFormatException(path, $"{count} whole {sampling.SourceFramesPerClip}-frame clips, expected {layout.ClipsPerSegment} (a {layout.ClipsPerSegment * 2}-s movie at 30 fps)");
                 }
                 task.Advance();
             }

@@ -48,13 +48,21 @@ public static class VideoFiles
     /// </summary>
     public static IReadOnlyList<ClipFrames> ReadClips(string path, ClipSampling sampling, int size, Func<int, string> clipId)
     {
+        var clips = new List<ClipFrames>();
+        ForEachClip(path, sampling, size, clipId, clips.Add);
+        return clips;
+    }
+
+    /// <summary>As <see cref="ReadClips"/>, handing each clip to <paramref name="onClip"/> as soon as it is decoded (long movies at 512 × 512 do not fit in memory).</summary>
+    public static void ForEachClip(string path, ClipSampling sampling, int size, Func<int, string> clipId, Action<ClipFrames> onClip)
+    {
         if (!File.Exists(path))
         {
             throw new MindAnimatorException($"{path}: video file not found.");
         }
         EnsureFfmpeg();
         var frameBytes = size * size * 3;
-        var clips = new List<ClipFrames>();
+        var count = 0;
         var current = new byte[sampling.FramesPerClip * frameBytes];
         var framesInClip = 0;
         var sink = new FrameSink(frameBytes, frame =>
@@ -63,7 +71,8 @@ public static class VideoFiles
             framesInClip++;
             if (framesInClip == sampling.FramesPerClip)
             {
-                clips.Add(new ClipFrames(clipId(clips.Count), sampling.FramesPerClip, size, size, current));
+                onClip(new ClipFrames(clipId(count), sampling.FramesPerClip, size, size, current));
+                count++;
                 current = new byte[sampling.FramesPerClip * frameBytes];
                 framesInClip = 0;
             }
@@ -76,7 +85,6 @@ public static class VideoFiles
         {
             throw new DataFormatException(path, $"ffmpeg could not decode the video ({FirstLine(error)}).");
         }
-        return clips;
     }
 
     /// <summary>Writes a clip as an animated GIF looping forever, played at <paramref name="fps"/>.</summary>
