@@ -11,7 +11,7 @@ internal static class ImportCommands
     {
         var import = new Command("import", "Import a published dataset layout into the tool's formats.");
         import.Subcommands.Add(Cc2017());
-        import.Subcommands.Add(CommandRunner.Pending("hcp", "HCP 7T movie.", "issue #4: real datasets", "data import hcp"));
+        import.Subcommands.Add(Hcp());
         import.Subcommands.Add(Algonauts());
         import.Subcommands.Add(Npy());
         import.Subcommands.Add(Captions());
@@ -54,6 +54,44 @@ internal static class ImportCommands
             return ExitCodes.Success;
         }, path: "data import cc2017");
         foreach (var o in new Option[] { root, subject, output, trainCaptions, testCaptions, noClips })
+        {
+            command.Options.Add(o);
+        }
+        return command;
+    }
+
+    private static Command Hcp()
+    {
+        var root = new Option<DirectoryInfo>("--root") { Description = "HCP folder holding <subject>/MNINonLinear/Results/tfMRI_MOVIE{1-4}_7T_*/.", Required = true }.AcceptExistingOnly();
+        var subject = new Option<string>("--subject") { Description = "HCP subject id (e.g. 104416).", Required = true };
+        var clipTimes = new Option<FileInfo>("--clip-times") { Description = "Movie clip intervals: CSV movie,start,end or JSON {\"1\": [[start, end], …]} (frames at --clip-times-fps, end exclusive).", Required = true }.AcceptExistingOnly();
+        var fps = new Option<double>("--clip-times-fps") { Description = "Frame rate of the clip-time table (24 as the official clip_times_24; 1 for seconds).", DefaultValueFactory = _ => 24 };
+        var lag = new Option<int>("--lag") { Description = "fMRI volume of the clip at second s is s + lag (TR 1 s; official 4).", DefaultValueFactory = _ => 4 };
+        var testClips = new Option<int>("--test-clips") { Description = "The last N clips (movie order) form the test split.", DefaultValueFactory = _ => 0 };
+        var atlas = new Option<FileInfo>("--atlas") { Description = "CIFTI dlabel atlas (HCP-MMP …32k_fs_LR.dlabel.nii) to keep the official visual ROIs." }.AcceptExistingOnly();
+        var keys = new Option<int[]>("--roi-key") { Description = "Atlas label keys to keep (repeatable; default: the official visual-area keys)." };
+        var stimuli = new Option<DirectoryInfo>("--stimuli") { Description = "Folder of 7T_MOVIE{n}_*.mp4 (omit to import the fMRI only)." }.AcceptExistingOnly();
+        var output = OutOption("fmri.parquet, fmri.voxels.parquet, clips/");
+        var command = CommandRunner.Verb("hcp", "HCP 7T movie: CIFTI runs + clip-time table → one sample per second of the movie clips.", (ctx, parse) =>
+        {
+            var run = ctx.CreateRun(parse.GetValue(output)!);
+            HcpImporter.Run(new HcpImportRequest
+            {
+                Root = parse.GetValue(root)!.FullName,
+                Subject = parse.GetValue(subject)!,
+                ClipTimes = parse.GetValue(clipTimes)!.FullName,
+                ClipTimesFps = parse.GetValue(fps),
+                LagTrs = parse.GetValue(lag),
+                TestClips = parse.GetValue(testClips),
+                Atlas = parse.GetValue(atlas)?.FullName,
+                RoiKeys = parse.GetValue(keys) is { Length: > 0 } k ? k : HcpImportRequest.OfficialRoiKeys,
+                Stimuli = parse.GetValue(stimuli)?.FullName,
+                Output = run.Path,
+                Overwrite = ctx.Force,
+            }, ctx.Config, ctx.Progress, ctx.Log);
+            return ExitCodes.Success;
+        }, path: "data import hcp");
+        foreach (var o in new Option[] { root, subject, clipTimes, fps, lag, testClips, atlas, keys, stimuli, output })
         {
             command.Options.Add(o);
         }

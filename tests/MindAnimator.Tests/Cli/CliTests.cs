@@ -44,7 +44,6 @@ public class CliTests
     [Theory]
     [InlineData("reconstruct")]
     [InlineData("train", "semantic")]
-    [InlineData("data", "import", "hcp")]
     public void PendingVerbsSayNotImplementedAndFail(params string[] verb)
     {
         var r = CliProcess.Run(verb);
