@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MindAnimator.Config;
 using MindAnimator.Data;
 using MindAnimator.Data.Import;
 
@@ -16,6 +17,18 @@ internal static class ImportCommands
         import.Subcommands.Add(Npy());
         import.Subcommands.Add(Captions());
         return import;
+    }
+
+    /// <summary>
+    /// The real-data importers take lags, voxel count and frame size from the config; the embedded default is the
+    /// simulated demo's (lags 3/3, 1500 voxels, 64-px frames), which would silently produce a wrong dataset.
+    /// </summary>
+    private static void RequireDatasetConfig(CommandContext ctx, string dataset)
+    {
+        if (ctx.ConfigSource == ConfigLoader.EmbeddedDefaultName)
+        {
+            throw new MindAnimatorException($"data import {dataset} takes its preprocessing (lags, voxels kept, frame size) from the config, and the embedded default is the simulated demo's; pass --config configs/cc2017.yaml (the official values) or your own config");
+        }
     }
 
     private static Option<string> OutOption(string what) => new("--out", "-o")
@@ -40,6 +53,7 @@ internal static class ImportCommands
         var noClips = new Option<bool>("--no-clips") { Description = "Skip the stimulus videos (fMRI only)." };
         var command = CommandRunner.Verb("cc2017", "CC2017 (Wen et al. 2018): CIFTI dense time series → preprocessed fMRI Parquet, stimulus clips, captions.", (ctx, parse) =>
         {
+            RequireDatasetConfig(ctx, "cc2017");
             var run = ctx.CreateRun(parse.GetValue(output)!);
             Cc2017Importer.Run(new Cc2017ImportRequest
             {
@@ -74,6 +88,7 @@ internal static class ImportCommands
         var output = OutOption("fmri.parquet, fmri.voxels.parquet, clips/");
         var command = CommandRunner.Verb("hcp", "HCP 7T movie: CIFTI runs + clip-time table → one sample per second of the movie clips.", (ctx, parse) =>
         {
+            RequireDatasetConfig(ctx, "hcp");
             var run = ctx.CreateRun(parse.GetValue(output)!);
             HcpImporter.Run(new HcpImportRequest
             {
@@ -110,6 +125,7 @@ internal static class ImportCommands
         var output = OutOption("fmri.parquet, fmri.voxels.parquet, clips/, captions.jsonl");
         var command = CommandRunner.Verb("algonauts2021", "Algonauts 2021: pickled responses → fMRI Parquet, first 8 frames of each video, captions.", (ctx, parse) =>
         {
+            RequireDatasetConfig(ctx, "algonauts2021");
             var run = ctx.CreateRun(parse.GetValue(output)!);
             var t = parse.GetValue(track)!;
             var chosen = parse.GetValue(rois) is { Length: > 0 } r ? r : t == "full" ? new[] { "WB" } : new[] { "V1", "V2", "V3", "V4", "LOC", "EBA", "FFA", "STS", "PPA" };

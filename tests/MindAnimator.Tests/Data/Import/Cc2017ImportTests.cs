@@ -251,9 +251,15 @@ public class Cc2017ImportTests
     public void Cli_MissingSubject_IsAUserErrorNamingThePath()
     {
         using var tree = new TinyCc2017();
-        var r = MindAnimator.Tests.Cli.CliProcess.Run("data", "import", "cc2017", "--root", tree.Root, "--subject", "2", "--out", tree.Output, "--no-clips");
+        var config = Path.Combine(TestEnvironment.RepoRoot, "configs", "cc2017.yaml");
+        var r = MindAnimator.Tests.Cli.CliProcess.Run("data", "import", "cc2017", "--root", tree.Root, "--subject", "2", "--out", tree.Output, "--no-clips", "--config", config);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(Path.Combine(tree.Root, "subject2"), r.Stderr);
+
+        // Without a config the demo's preprocessing would apply: refused, naming the config to use.
+        var noConfig = MindAnimator.Tests.Cli.CliProcess.Run("data", "import", "cc2017", "--root", tree.Root, "--subject", "1", "--out", tree.Output, "--no-clips");
+        Assert.Equal(1, noConfig.ExitCode);
+        Assert.Contains("configs/cc2017.yaml", noConfig.Stderr);
     }
 
     [Fact]
