@@ -51,6 +51,20 @@ internal static class ImportCommands
         var trainCaptions = new Option<string?>("--train-captions") { Description = "Captions of the 4320 training clips in order (Train_captions_new.h5, CSV or JSON)." };
         var testCaptions = new Option<string?>("--test-captions") { Description = "Captions of the 1200 test clips in order (Test_captions_new.h5, CSV or JSON)." };
         var noClips = new Option<bool>("--no-clips") { Description = "Skip the stimulus videos (fMRI only)." };
+        var lags = new Option<string[]>("--segment-lag")
+        {
+            Description = "Lag in TRs for one segment, e.g. --segment-lag test1=1 (the official script reads test1 from volume 1, tests 2–5 from volume 2); repeatable.",
+        };
+        lags.Validators.Add(r =>
+        {
+            foreach (var v in r.GetValueOrDefault<string[]>() ?? Array.Empty<string>())
+            {
+                if (ParseLag(v) is null)
+                {
+                    r.AddError($"--segment-lag '{v}': expected SEGMENT=TRS such as test1=1 or seg3=1.");
+                }
+            }
+        });
         var command = CommandRunner.Verb("cc2017", "CC2017 (Wen et al. 2018): CIFTI dense time series → preprocessed fMRI Parquet, stimulus clips, captions.", (ctx, parse) =>
         {
             RequireDatasetConfig(ctx, "cc2017");
@@ -63,15 +77,27 @@ internal static class ImportCommands
                 TrainCaptions = parse.GetValue(trainCaptions),
                 TestCaptions = parse.GetValue(testCaptions),
                 Clips = !parse.GetValue(noClips),
+                Layout = Cc2017Layout.Published with
+                {
+                    LagOverrides = (parse.GetValue(lags) ?? Array.Empty<string>()).Select(v => ParseLag(v)!.Value).ToDictionary(x => x.Segment, x => x.Lag),
+                },
                 Overwrite = ctx.Force,
             }, ctx.Config, ctx.Progress, ctx.Log);
             return ExitCodes.Success;
         }, path: "data import cc2017");
-        foreach (var o in new Option[] { root, subject, output, trainCaptions, testCaptions, noClips })
+        foreach (var o in new Option[] { root, subject, output, trainCaptions, testCaptions, noClips, lags })
         {
             command.Options.Add(o);
         }
         return command;
+    }
+
+    private static (string Segment, int Lag)? ParseLag(string text)
+    {
+        var parts = text.Split('=', 2);
+        return parts.Length == 2 && System.Text.RegularExpressions.Regex.IsMatch(parts[0], "^(seg|test)[0-9]+$")
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var lag) && lag <= 10
+            ? (parts[0], lag) : null;
     }
 
     private static Command Hcp()

@@ -145,10 +145,10 @@ public class Cc2017ImportTests
     {
         using var tree = new TinyCc2017();
         var config = TinyCc2017.Config();
-        var manifest = Cc2017Importer.Run(tree.Request(), config, NullProgress.Instance, Logger.None);
+        // test1 read from volume 1 as the official script does, the other test segments from the configured lag.
+        var layout = TinyCc2017.Layout with { LagOverrides = new Dictionary<string, int> { ["test1"] = 1 } };
+        var manifest = Cc2017Importer.Run(tree.Request() with { Layout = layout }, config, NullProgress.Instance, Logger.None);
         var table = FmriParquet.Read(Path.Combine(tree.Output, manifest.Fmri));
-        var layout = TinyCc2017.Layout;
-        var lag = config.Preprocess.TestLagTrs;
         var n = layout.ClipsPerSegment;
         for (var j = 0; j < table.VoxelCount; j++)
         {
@@ -160,6 +160,7 @@ public class Cc2017ImportTests
                 for (var r = 1; r <= layout.TestRepeats; r++)
                 {
                     var run = CiftiFile.Read(layout.RunPath(tree.Root, tree.Subject, "test", s, r));
+                    var lag = s == 1 ? 1 : config.Preprocess.TestLagTrs;
                     var y = Enumerable.Range(lag, n).Select(t => (double)run[t, g]).ToArray();
                     var x = Enumerable.Range(0, n).Select(t => (double)t).ToArray();
                     var p = Fit.Polynomial(x, y, config.Preprocess.DetrendOrder);
