@@ -33,6 +33,8 @@ public sealed record MindAnimatorConfig : IValidatedSection
 
     public MotionDecoderSettings Motion { get; init; } = new();
 
+    public FeatureSettings Features { get; init; } = new();
+
     public DiffusionSettings Diffusion { get; init; } = new();
 
     public EvalSettings Eval { get; init; } = new();
@@ -319,6 +321,31 @@ public sealed record TrainingSettings
     /// <summary>Epoch whose checkpoint is used; 0 = the best validation epoch.</summary>
     [Bounds(0, 100000)]
     public int UseEpoch { get; init; }
+}
+
+/// <summary>The decoders' training targets per clip (Feature_extraction/ of the official code).</summary>
+public sealed record FeatureSettings
+{
+    /// <summary>A transformers CLIP folder (config.json with text_config and vision_config, tokenizer files, weights), e.g. openai/clip-vit-base-patch32.</summary>
+    public string? ClipFolder { get; init; }
+
+    /// <summary>Frame whose CLIP image embedding is the contrastive target: 3 = source frame 24 of 60, the official 0000024.jpg.</summary>
+    [Bounds(0, 63)]
+    public int ImageFrame { get; init; } = 3;
+
+    /// <summary>Caption length fed to SD's text encoder (start token + the regressed tokens), as the official max_length 20.</summary>
+    [Bounds(2, 77)]
+    public int CaptionTokens { get; init; } = 20;
+
+    /// <summary>Use the VAE posterior's mean instead of a seeded sample (the official code samples).</summary>
+    public bool LatentMean { get; init; }
+
+    [Bounds(1, 4096)]
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Clips per stored chunk; a resumed run redoes at most one chunk.</summary>
+    [Bounds(1, 100000)]
+    public int ChunkClips { get; init; } = 256;
 }
 
 /// <summary>Video generation with the inflated, frozen Stable Diffusion.</summary>
