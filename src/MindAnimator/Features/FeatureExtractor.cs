@@ -48,14 +48,14 @@ public sealed class FeatureModels : IDisposable
         }
         var sd = StableDiffusionFolder.Open(sdFolder, log);
         var vision = ClipVisionModelWithProjection.FromFolder(clipFolder, device);
-        var preprocessor = Path.Combine(clipFolder, "preprocessor_config.json");
         var size = vision.Config.ImageSize;
         var models = new FeatureModels
         {
             ClipTokenizer = ClipTokenizer.FromFolder(clipFolder),
             ClipText = ClipTextModelWithProjection.FromFolder(clipFolder, device),
             ClipVision = vision,
-            ImageProcessor = File.Exists(preprocessor) ? ClipImageProcessor.FromFile(preprocessor) : new ClipImageProcessor { ShortestEdge = size, CropHeight = size, CropWidth = size },
+            // The official targets use OpenAI's clip.load preprocessing (torchvision's centre crop), at the model's input size.
+            ImageProcessor = new ClipImageProcessor { CropOffsetRounding = CropRounding.HalfToEven, ShortestEdge = size, CropHeight = size, CropWidth = size },
             SdTokenizer = sd.LoadTokenizer(),
             SdTextEncoder = sd.LoadTextEncoder(device),
             Vae = sd.LoadVae(device),
