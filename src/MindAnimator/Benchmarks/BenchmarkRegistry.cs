@@ -7,6 +7,7 @@ public static class BenchmarkRegistry
     {
         new Models.Clip.ClipTokenizerBenchmark(),
         new Models.Clip.ClipTextEncoderBenchmark(),
+        new Diffusion.Pipelines.TinyPipelineBenchmark(),
     };
 
     public static IBenchmark Find(string name) =>
