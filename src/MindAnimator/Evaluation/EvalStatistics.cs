@@ -5,8 +5,8 @@ namespace MindAnimator.Evaluation;
 
 /// <summary>Mean ± std over clips (population std, numpy's default, as the official scripts print) and a bootstrap CI.</summary>
 /// <param name="Count">Clips with a finite value.</param>
-/// <param name="NaNCount">Clips whose value is NaN (e.g. hue similarity of an all-grey frame) — left out of the statistics.</param>
-public sealed record MetricSummary(int Count, int NaNCount, double Mean, double Std, double CiLow, double CiHigh, double ConfidenceLevel, int Resamples);
+/// <param name="NonFiniteCount">Clips whose value is NaN or infinite (hue similarity of an all-grey frame, skimage PSNR of identical frames) — left out of the statistics.</param>
+public sealed record MetricSummary(int Count, int NonFiniteCount, double Mean, double Std, double CiLow, double CiHigh, double ConfidenceLevel, int Resamples);
 
 /// <summary>Result of a two-sided Wilcoxon signed-rank test.</summary>
 /// <param name="N">Pairs with a non-zero difference (zeros are dropped, scipy's zero_method "wilcox").</param>
