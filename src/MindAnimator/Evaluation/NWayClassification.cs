@@ -40,18 +40,24 @@ public static class NWayClassification
     /// </summary>
     public static int[] TopClasses(ReadOnlySpan<float> scores, int k)
     {
-        var order = new int[scores.Length];
-        for (var i = 0; i < order.Length; i++)
+        // k is 1 or 3: k linear scans beat a sort of 1000 classes.
+        var top = new int[Math.Min(k, scores.Length)];
+        for (var t = 0; t < top.Length; t++)
         {
-            order[i] = i;
+            var best = -1;
+            for (var i = 0; i < scores.Length; i++)
+            {
+                if (Array.IndexOf(top, i, 0, t) >= 0)
+                {
+                    continue;
+                }
+                if (best < 0 || scores[i] > scores[best])
+                {
+                    best = i;
+                }
+            }
+            top[t] = best;
         }
-        var copy = scores.ToArray();
-        Array.Sort(order, (x, y) =>
-        {
-            var c = copy[y].CompareTo(copy[x]);
-            return c != 0 ? c : x.CompareTo(y);
-        });
-        var top = order.Take(k).ToArray();
         Array.Reverse(top);
         return top;
     }

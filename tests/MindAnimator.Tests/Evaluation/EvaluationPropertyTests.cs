@@ -75,7 +75,7 @@ public class EvaluationPropertyTests
     {
         Assert.Equal(chance, NWayClassification.ChanceLevel(nWay, variant), 12);
         var rng = new Random(7);
-        const int frames = 1500;
+        const int frames = 1000;
         double random = 0, perfect = 0;
         for (var f = 0; f < frames; f++)
         {
@@ -84,8 +84,8 @@ public class EvaluationPropertyTests
             random += NWayClassification.Accuracy(pred, gt, nWay, 20, variant, NWayClassification.TrialRandom(1, f, 0, nWay, variant));
             perfect += NWayClassification.Accuracy(gt, gt, nWay, 20, variant, NWayClassification.TrialRandom(1, f, 0, nWay, variant));
         }
-        // 1500 independent frames: the standard error is at most √(0.25/1500) ≈ 0.013.
-        Assert.InRange(random / frames, chance - 0.04, chance + 0.04);
+        // 1000 independent frames: the standard error is at most √(0.25/1000) ≈ 0.016.
+        Assert.InRange(random / frames, chance - 0.05, chance + 0.05);
         Assert.Equal(1.0, perfect / frames);
     }
 
