@@ -137,22 +137,25 @@ internal static class EvalCommand
 
     private static void PrintTable(EvalResult result)
     {
-        var table = new Table().AddColumns("metric", "mean ± std", $"{result.Options.ConfidenceLevel:P0} CI (bootstrap)", "clips", "chance", "official script");
+        var table = new Table().AddColumns("metric", "mean ± std", Markup.Escape($"{result.Options.ConfidenceLevel.ToString("P0", CultureInfo.InvariantCulture)} CI (bootstrap)"), "clips", "chance");
         foreach (var c in result.Columns)
         {
             var s = c.Summary;
             var clips = s.NonFiniteCount > 0 ? $"{s.Count} (+{s.NonFiniteCount} non-finite)" : s.Count.ToString(CultureInfo.InvariantCulture);
             table.AddRow(
                 Markup.Escape(c.Name + (c.Metric.HigherIsBetter ? " ↑" : " ↓")),
-                $"{F(s.Mean)} ± {F(s.Std)}",
-                $"[{F(s.CiLow)}, {F(s.CiHigh)}]",
-                clips,
-                c.Chance is { } chance ? F(chance) : "",
-                Markup.Escape(c.Metric.Reference));
+                Markup.Escape($"{F(s.Mean)} ± {F(s.Std)}"),
+                Markup.Escape($"[{F(s.CiLow)}, {F(s.CiHigh)}]"),
+                Markup.Escape(clips),
+                c.Chance is { } chance ? F(chance) : "");
         }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(Markup.Escape($"{result.ClipIds.Count} clips; predictions: {result.Prediction}; ground truth: {result.GroundTruth}."));
-        AnsiConsole.MarkupLine(Markup.Escape("Definitions follow Mind-Animator's official Evaluation_Metrics scripts; only numbers computed with the same definitions are comparable."));
+        AnsiConsole.MarkupLine(Markup.Escape("Definitions follow Mind-Animator's official Evaluation_Metrics scripts; only numbers computed with the same definitions are comparable:"));
+        foreach (var m in result.Columns.Select(c => c.Metric).Distinct())
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"  {m.Name}: {m.Reference}"));
+        }
     }
 
     private static void PrintComparison(IReadOnlyList<ColumnComparison> comparisons, string other)
@@ -160,7 +163,7 @@ internal static class EvalCommand
         var table = new Table().AddColumns("metric", "this", "other", "clips", "Wilcoxon W", "p", "method");
         foreach (var c in comparisons)
         {
-            table.AddRow(Markup.Escape(c.Column), F(c.MeanThis), F(c.MeanOther), c.Clips.ToString(CultureInfo.InvariantCulture), F(c.PerClip.Statistic), P(c.PerClip.PValue), c.PerClip.Method);
+            table.AddRow(Markup.Escape(c.Column), Markup.Escape(F(c.MeanThis)), Markup.Escape(F(c.MeanOther)), c.Clips.ToString(CultureInfo.InvariantCulture), Markup.Escape(F(c.PerClip.Statistic)), Markup.Escape(P(c.PerClip.PValue)), c.PerClip.Method);
         }
         AnsiConsole.MarkupLine(Markup.Escape($"Paired Wilcoxon signed-rank tests against {other}:"));
         AnsiConsole.Write(table);
