@@ -6,6 +6,7 @@ public static class BenchmarkRegistry
     public static IReadOnlyList<IBenchmark> All { get; } = new List<IBenchmark>
     {
         new Simulation.SimulateBenchmark(),
+        new Evaluation.EvalBenchmark(),
     };
 
     public static IBenchmark Find(string name) =>

@@ -152,7 +152,7 @@ public static class ClipEvaluator
             progress?.Invoke(done, pairs.Count);
             if ((double)done / pairs.Count >= nextLog)
             {
-                log.Information("eval: {Done}/{Total} clips", done, pairs.Count);
+                log.Debug("eval: {Done}/{Total} clips", done, pairs.Count);
                 nextLog = Math.Floor((double)done / pairs.Count * 10 + 1) / 10;
             }
         }

@@ -68,6 +68,36 @@ public static class ClipSources
         throw new MindAnimatorException($"{full}: not found");
     }
 
+    /// <summary>Clips already in memory (e.g. fresh reconstructions), in the given order.</summary>
+    public static IClipSource FromMemory(IEnumerable<ClipFrames> clips, string description) => new MemorySource(clips.ToList(), description);
+
+    private sealed class MemorySource : IClipSource
+    {
+        private readonly Dictionary<string, ClipFrames> _clips;
+
+        public MemorySource(List<ClipFrames> clips, string description)
+        {
+            _clips = new Dictionary<string, ClipFrames>(StringComparer.Ordinal);
+            foreach (var clip in clips)
+            {
+                if (!_clips.TryAdd(clip.ClipId, clip))
+                {
+                    throw new MindAnimatorException($"{description}: duplicate clip id '{clip.ClipId}'");
+                }
+            }
+            ClipIds = clips.Select(c => c.ClipId).ToList();
+            Description = description;
+        }
+
+        public string Description { get; }
+
+        public IReadOnlyList<string> ClipIds { get; }
+
+        public (int Frames, int Height, int Width)? Shape(string clipId) => (_clips[clipId].Frames, _clips[clipId].Height, _clips[clipId].Width);
+
+        public ClipFrames Read(string clipId) => _clips[clipId];
+    }
+
     private sealed class StoreSource : IClipSource
     {
         private readonly ClipStoreReader _reader;

@@ -119,7 +119,7 @@ public static class EvalReport
         var csv = Path.Combine(folder, CsvFile);
         AtomicFile.EnsureWritable(json, overwrite);
         AtomicFile.EnsureWritable(csv, overwrite);
-        AtomicFile.WriteAllText(json, ToJson(result, comparisons, comparedWith).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), overwrite);
+        AtomicFile.WriteAllText(json, ToJson(result, comparisons, comparedWith).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), overwrite);
         AtomicFile.WriteAllText(csv, ToCsv(result), overwrite);
         return (json, csv);
     }
