@@ -33,6 +33,9 @@ public static class ImageMetrics
     private const double SsimK2 = 0.03;
     private const double DataRange = 255.0;
 
+    /// <summary>(float)(v / 255.0) for every byte: torch.FloatTensor(img / 255.0) rounds the float64 quotient to float32.</summary>
+    private static readonly float[] Scaled01 = Enumerable.Range(0, 256).Select(v => (float)(v / 255.0)).ToArray();
+
     /// <summary>
     /// SSIM as scikit-image's <c>structural_similarity(a, b, data_range=255, channel_axis=-1)</c>: per channel a 7×7
     /// uniform window, sample covariance (N/(N−1)), K1 0.01, K2 0.03, averaged over the window-valid interior
@@ -159,7 +162,7 @@ public static class ImageMetrics
         double sum = 0;
         for (var i = 0; i < pa.Length; i++)
         {
-            var d = (float)(pa[i] / 255.0) - (float)(pb[i] / 255.0);
+            var d = Scaled01[pa[i]] - Scaled01[pb[i]];
             sum += d * d;
         }
         return (float)(sum / pa.Length);

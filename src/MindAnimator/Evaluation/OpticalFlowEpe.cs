@@ -31,14 +31,29 @@ public static class OpticalFlowEpe
         {
             throw new ArgumentException($"clip '{prediction.ClipId}': EPE needs at least 2 frames");
         }
-        var predFlows = Flows(prediction);
-        var gtFlows = Flows(groundTruth);
+        return Epe(Flows(prediction), Flows(groundTruth));
+    }
+
+    /// <summary>
+    /// EPE from precomputed flows (<see cref="Flows"/>), so a caller that scores many variants of one clip (e.g. the
+    /// frame-shuffle test) computes the ground truth's flows once.
+    /// </summary>
+    public static double Epe(float[][] predictionFlows, float[][] groundTruthFlows)
+    {
+        if (predictionFlows.Length != groundTruthFlows.Length || predictionFlows.Length == 0)
+        {
+            throw new ArgumentException($"flow counts differ or are zero: {predictionFlows.Length} vs {groundTruthFlows.Length}");
+        }
         double sum = 0;
         long count = 0;
-        for (var p = 0; p < predFlows.Length; p++)
+        for (var p = 0; p < predictionFlows.Length; p++)
         {
-            var a = predFlows[p];
-            var b = gtFlows[p];
+            var a = predictionFlows[p];
+            var b = groundTruthFlows[p];
+            if (a.Length != b.Length)
+            {
+                throw new ArgumentException($"flow {p}: sizes differ ({a.Length / 2} vs {b.Length / 2} pixels)");
+            }
             for (var i = 0; i < a.Length; i += 2)
             {
                 var du = (double)b[i] - a[i];

@@ -56,6 +56,15 @@ public class EvaluationPropertyTests
     }
 
     [Fact]
+    public void Epe_of_hand_made_flows_is_the_mean_euclidean_distance()
+    {
+        // Two pixels, two frame pairs: ‖(3,4)‖ = 5, ‖(0,0)‖ = 0, ‖(−1,0)‖ = 1, ‖(0,−2)‖ = 2 → mean 2.
+        var prediction = new[] { new float[] { 3, 4, 1, 1 }, new float[] { 0, 0, 0, 0 } };
+        var truth = new[] { new float[] { 0, 0, 1, 1 }, new float[] { 1, 0, 0, 2 } };
+        Assert.Equal(2.0, OpticalFlowEpe.Epe(prediction, truth), 12);
+    }
+
+    [Fact]
     public void Epe_flow_of_a_translation_points_along_it()
     {
         var flows = OpticalFlowEpe.Flows(TranslatingClip("a", 64, 3, 2.0));
