@@ -40,7 +40,7 @@ public class EvalCliTests
     }
 
     [Fact]
-    public void Eval_of_side_by_side_gifs_succeeds()
+    public void Eval_of_side_by_side_gifs_with_default_metrics_skips_unconfigured_models()
     {
         using var dir = TestEnvironment.NewTempDir();
         Directory.CreateDirectory(dir.File("sbs"));
@@ -48,9 +48,12 @@ public class EvalCliTests
         {
             VideoFiles.WriteGif(Path.Combine(dir.File("sbs"), c.ClipId + ".gif"), c, 4, false);
         }
-        var r = CliProcess.Run("eval", "--side-by-side", dir.File("sbs"), "--metrics", "ssim,psnr");
+        // No --metrics: eval.metrics minus those whose models are not configured, with a warning naming them.
+        var r = CliProcess.Run("eval", "--side-by-side", dir.File("sbs"));
         Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
         Assert.Contains("side-by-side", r.Stdout);
+        Assert.Contains("epe", r.Stdout);
+        Assert.Contains("skipping clip-pcc, 2way-i", r.Stdout + r.Stderr);
     }
 
     [Fact]
