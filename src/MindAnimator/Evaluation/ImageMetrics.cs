@@ -57,53 +57,51 @@ public static class ImageMetrics
         var c1 = (SsimK1 * DataRange) * (SsimK1 * DataRange);
         var c2 = (SsimK2 * DataRange) * (SsimK2 * DataRange);
         var half = (SsimWindow - 1) / 2;
-        // Integer window sums are exact (a 512×512 frame's sums stay far below 2^63), so the window means equal the
-        // float64 uniform filter up to one rounding.
-        var stride = w + 1;
-        var sx = new long[(h + 1) * stride];
-        var sy = new long[(h + 1) * stride];
-        var sxx = new long[(h + 1) * stride];
-        var syy = new long[(h + 1) * stride];
-        var sxy = new long[(h + 1) * stride];
+        // Window sums are exact integers (at most 49·255² < 2^31), kept as running column sums over the 7 rows of the
+        // window and slid along the row, so the window means equal the float64 uniform filter up to one rounding.
+        var colX = new int[w];
+        var colY = new int[w];
+        var colXx = new int[w];
+        var colYy = new int[w];
+        var colXy = new int[w];
         double total = 0;
         for (var c = 0; c < 3; c++)
         {
-            for (var r = 0; r < h; r++)
+            Array.Clear(colX);
+            Array.Clear(colY);
+            Array.Clear(colXx);
+            Array.Clear(colYy);
+            Array.Clear(colXy);
+            for (var r = 0; r < SsimWindow - 1; r++)
             {
-                long rx = 0, ry = 0, rxx = 0, ryy = 0, rxy = 0;
-                var row = (r + 1) * stride;
-                var above = r * stride;
-                for (var col = 0; col < w; col++)
-                {
-                    long x = pa[((r * w) + col) * 3 + c];
-                    long y = pb[((r * w) + col) * 3 + c];
-                    rx += x;
-                    ry += y;
-                    rxx += x * x;
-                    ryy += y * y;
-                    rxy += x * y;
-                    sx[row + col + 1] = sx[above + col + 1] + rx;
-                    sy[row + col + 1] = sy[above + col + 1] + ry;
-                    sxx[row + col + 1] = sxx[above + col + 1] + rxx;
-                    syy[row + col + 1] = syy[above + col + 1] + ryy;
-                    sxy[row + col + 1] = sxy[above + col + 1] + rxy;
-                }
+                AddRow(pa, pb, r, w, c, 1, colX, colY, colXx, colYy, colXy);
             }
             double sum = 0;
             for (var r = half; r < h - half; r++)
             {
-                var top = (r - half) * stride;
-                var bottom = (r + half + 1) * stride;
+                AddRow(pa, pb, r + half, w, c, 1, colX, colY, colXx, colYy, colXy);
+                int sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+                for (var col = 0; col < SsimWindow - 1; col++)
+                {
+                    sx += colX[col];
+                    sy += colY[col];
+                    sxx += colXx[col];
+                    syy += colYy[col];
+                    sxy += colXy[col];
+                }
                 for (var col = half; col < w - half; col++)
                 {
-                    var left = col - half;
-                    var right = col + half + 1;
-                    double Box(long[] s) => s[bottom + right] - s[bottom + left] - s[top + right] + s[top + left];
-                    var ux = Box(sx) / n;
-                    var uy = Box(sy) / n;
-                    var uxx = Box(sxx) / n;
-                    var uyy = Box(syy) / n;
-                    var uxy = Box(sxy) / n;
+                    var enter = col + half;
+                    sx += colX[enter];
+                    sy += colY[enter];
+                    sxx += colXx[enter];
+                    syy += colYy[enter];
+                    sxy += colXy[enter];
+                    var ux = (double)sx / n;
+                    var uy = (double)sy / n;
+                    var uxx = (double)sxx / n;
+                    var uyy = (double)syy / n;
+                    var uxy = (double)sxy / n;
                     var vx = covNorm * (uxx - (ux * ux));
                     var vy = covNorm * (uyy - (uy * uy));
                     var vxy = covNorm * (uxy - (ux * uy));
@@ -112,11 +110,33 @@ public static class ImageMetrics
                     var b1 = (ux * ux) + (uy * uy) + c1;
                     var b2 = vx + vy + c2;
                     sum += a1 * a2 / (b1 * b2);
+                    var leave = col - half;
+                    sx -= colX[leave];
+                    sy -= colY[leave];
+                    sxx -= colXx[leave];
+                    syy -= colYy[leave];
+                    sxy -= colXy[leave];
                 }
+                AddRow(pa, pb, r - half, w, c, -1, colX, colY, colXx, colYy, colXy);
             }
             total += sum / ((double)(h - (2 * half)) * (w - (2 * half)));
         }
         return total / 3;
+    }
+
+    private static void AddRow(ReadOnlySpan<byte> pa, ReadOnlySpan<byte> pb, int row, int w, int channel, int sign, int[] colX, int[] colY, int[] colXx, int[] colYy, int[] colXy)
+    {
+        var offset = (row * w * 3) + channel;
+        for (var col = 0; col < w; col++)
+        {
+            int x = pa[offset + (col * 3)];
+            int y = pb[offset + (col * 3)];
+            colX[col] += sign * x;
+            colY[col] += sign * y;
+            colXx[col] += sign * x * x;
+            colYy[col] += sign * y * y;
+            colXy[col] += sign * x * y;
+        }
     }
 
     /// <summary>Mean squared error of the 0–255 values in float64 (exact: integer sum, one division).</summary>
