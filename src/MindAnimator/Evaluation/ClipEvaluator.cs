@@ -293,14 +293,14 @@ public static class ClipEvaluator
                 double acc;
                 if (cls.Video)
                 {
-                    acc = NWayClassification.Accuracy(predClip!, gtClip!, cls.NWay, options.Trials, variant, NWayClassification.TrialRandom(options.Seed, index, -1, cls.NWay, variant));
+                    acc = NWayClassification.Accuracy(predClip!, gtClip!, cls.NWay, options.Trials, variant, NWayClassification.TrialRandom(options.Seed, gt.ClipId, -1, cls.NWay, variant));
                 }
                 else
                 {
                     double sum = 0;
                     for (var f = 0; f < pred.Frames; f++)
                     {
-                        sum += NWayClassification.Accuracy(predFrames![f], gtFrames![f], cls.NWay, options.Trials, variant, NWayClassification.TrialRandom(options.Seed, index, f, cls.NWay, variant));
+                        sum += NWayClassification.Accuracy(predFrames![f], gtFrames![f], cls.NWay, options.Trials, variant, NWayClassification.TrialRandom(options.Seed, gt.ClipId, f, cls.NWay, variant));
                     }
                     acc = sum / pred.Frames;
                 }

@@ -106,17 +106,25 @@ public static class NWayClassification
         return (double)correct / trials;
     }
 
-    /// <summary>A generator for one (clip, frame, metric) so results do not depend on evaluation order.</summary>
-    public static Random TrialRandom(int seed, int clipIndex, int frame, int nWay, NWayVariant variant)
+    /// <summary>
+    /// A generator for one (clip, frame, metric), seeded from the clip id (a stable FNV-1a hash), so a clip's value does
+    /// not depend on which other clips are evaluated or in which order.
+    /// </summary>
+    public static Random TrialRandom(int seed, string clipId, int frame, int nWay, NWayVariant variant)
     {
         unchecked
         {
-            var h = seed;
-            h = (h * 1_000_003) ^ clipIndex;
-            h = (h * 1_000_003) ^ frame;
-            h = (h * 1_000_003) ^ nWay;
-            h = (h * 1_000_003) ^ (int)variant;
-            return new Random(h);
+            var h = 2166136261u;
+            foreach (var ch in clipId)
+            {
+                h = (h ^ ch) * 16777619u;
+            }
+            var mixed = seed;
+            mixed = (mixed * 1_000_003) ^ (int)h;
+            mixed = (mixed * 1_000_003) ^ frame;
+            mixed = (mixed * 1_000_003) ^ nWay;
+            mixed = (mixed * 1_000_003) ^ (int)variant;
+            return new Random(mixed);
         }
     }
 }

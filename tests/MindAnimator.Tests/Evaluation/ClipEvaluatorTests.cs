@@ -82,6 +82,10 @@ public class ClipEvaluatorTests
         // The same seed gives the same trials.
         var again = ClipEvaluator.Evaluate(source, truth, Metrics("2way-i,50way-v"), models, new EvalOptions { BootstrapResamples = 10 }, Log);
         Assert.Equal(result.Columns.Single(c => c.Name == "50way-v").PerClip, again.Columns.Single(c => c.Name == "50way-v").PerClip);
+        // Trials are seeded per clip id: a clip scored alone gets the same value as in the full set.
+        var alone = ClipEvaluator.Evaluate(new MemorySource(predLow), new MemorySource(gt with { ClipId = "b" }), Metrics("2way-i,50way-v"), models, new EvalOptions { BootstrapResamples = 10 }, Log);
+        Assert.Equal(result.Columns.Single(c => c.Name == "50way-v").PerClip[1], alone.Columns.Single(c => c.Name == "50way-v").PerClip[0]);
+        Assert.Equal(result.Columns.Single(c => c.Name == "2way-i").PerClip[1], alone.Columns.Single(c => c.Name == "2way-i").PerClip[0]);
     }
 
     [Fact]

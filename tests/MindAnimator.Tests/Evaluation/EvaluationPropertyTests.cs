@@ -90,8 +90,8 @@ public class EvaluationPropertyTests
         {
             var pred = RandomProbabilities(rng, 1000);
             var gt = RandomProbabilities(rng, 1000);
-            random += NWayClassification.Accuracy(pred, gt, nWay, 20, variant, NWayClassification.TrialRandom(1, f, 0, nWay, variant));
-            perfect += NWayClassification.Accuracy(gt, gt, nWay, 20, variant, NWayClassification.TrialRandom(1, f, 0, nWay, variant));
+            random += NWayClassification.Accuracy(pred, gt, nWay, 20, variant, NWayClassification.TrialRandom(1, $"clip{f}", 0, nWay, variant));
+            perfect += NWayClassification.Accuracy(gt, gt, nWay, 20, variant, NWayClassification.TrialRandom(1, $"clip{f}", 0, nWay, variant));
         }
         // 1000 independent frames: the standard error is at most √(0.25/1000) ≈ 0.016.
         Assert.InRange(random / frames, chance - 0.05, chance + 0.05);
@@ -104,7 +104,7 @@ public class EvaluationPropertyTests
         var rng = new Random(3);
         var pred = RandomProbabilities(rng, 1000);
         var gt = RandomProbabilities(rng, 1000);
-        double Run(int seed) => Enumerable.Range(0, 50).Sum(f => NWayClassification.Accuracy(pred, gt, 50, 20, NWayVariant.OfficialTop3, NWayClassification.TrialRandom(seed, f, 0, 50, NWayVariant.OfficialTop3)));
+        double Run(int seed) => Enumerable.Range(0, 50).Sum(f => NWayClassification.Accuracy(pred, gt, 50, 20, NWayVariant.OfficialTop3, NWayClassification.TrialRandom(seed, "clip", f, 50, NWayVariant.OfficialTop3)));
         Assert.Equal(Run(11), Run(11));
         Assert.NotEqual(Run(11), Run(12));
     }
