@@ -13,7 +13,7 @@ internal static class EvalCommand
         var pred = new Option<string?>("--pred") { Description = "Predictions: a clip store folder, a folder of GIFs (one per clip id), a .safetensors (one [frames,h,w,3] uint8 tensor per clip id) or a .npy [clips,frames,h,w,3]." };
         var gt = new Option<string?>("--gt") { Description = "Ground truth, in any of the --pred formats (e.g. the dataset's clips/ store)." };
         var sideBySide = new Option<string?>("--side-by-side") { Description = "Instead of --pred/--gt: a folder of side-by-side GIFs, ground truth left and reconstruction right (split in half as the official scripts do)." };
-        var metrics = new Option<string?>("--metrics", "-m") { Description = $"Comma-separated metrics (default: eval.metrics, those whose models are configured). Known: {string.Join(", ", MetricCatalog.KnownNames)}, psnr-skimage, mse; any <n>way-i / <n>way-v." };
+        var metrics = new Option<string?>("--metrics", "-m") { Description = $"Comma-separated metrics (default: eval.metrics, those whose models are configured). Known: {string.Join(", ", MetricCatalog.KnownNames)}; any <n>way-i / <n>way-v. N-way metrics report the official (ground truth = its top-3 classes) and a -strict (top-1) column." };
         var outDir = new Option<string?>("--out", "-o") { Description = "Folder for results.json (definitions, provenance, summaries, per-clip values) and per_clip.csv." };
         var compare = new Option<string?>("--compare") { Description = "Another method's results.json (same clips): paired Wilcoxon signed-rank test per metric." };
         var match = new Option<string>("--match") { Description = "Pair clips by clip id (default) or by position.", DefaultValueFactory = _ => "id" }.AcceptOnlyFromAmong("id", "order");
