@@ -68,6 +68,18 @@ public static class OpticalFlowEpe
     /// <summary>Farneback flow from frame f to f+1 for each consecutive pair, as interleaved (dx, dy) float32 per pixel.</summary>
     public static float[][] Flows(ClipFrames clip)
     {
+        try
+        {
+            return FarnebackFlows(clip);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException or EntryPointNotFoundException)
+        {
+            throw new MindAnimatorException($"EPE needs OpenCV's native library (NuGet OpenCvSharp4.official.runtime.linux-x64, shipped with mindanim for linux-x64), which could not be loaded here: {e.GetBaseException().Message}", e);
+        }
+    }
+
+    private static float[][] FarnebackFlows(ClipFrames clip)
+    {
         var grays = new Mat[clip.Frames];
         try
         {
