@@ -59,8 +59,8 @@ public class ClipEvaluatorTests
             ImageClassifier = new FakeFrameClassifier(),
             VideoClassifier = new FakeClipClassifier(),
         };
-        var source = new MemorySource(pred, predLow);
-        var truth = new MemorySource(gt, gt with { ClipId = "b" });
+        var source = Memory(pred, predLow);
+        var truth = Memory(gt, gt with { ClipId = "b" });
         var result = ClipEvaluator.Evaluate(source, truth, Metrics("vifi,clip-pcc,2way-i,50way-v"), models,
             new EvalOptions { BootstrapResamples = 10, VifiGate = 0.6 }, Log);
         var vifi = result.Columns.Single(c => c.Name == "vifi").PerClip;
@@ -83,7 +83,7 @@ public class ClipEvaluatorTests
         var again = ClipEvaluator.Evaluate(source, truth, Metrics("2way-i,50way-v"), models, new EvalOptions { BootstrapResamples = 10 }, Log);
         Assert.Equal(result.Columns.Single(c => c.Name == "50way-v").PerClip, again.Columns.Single(c => c.Name == "50way-v").PerClip);
         // Trials are seeded per clip id: a clip scored alone gets the same value as in the full set.
-        var alone = ClipEvaluator.Evaluate(new MemorySource(predLow), new MemorySource(gt with { ClipId = "b" }), Metrics("2way-i,50way-v"), models, new EvalOptions { BootstrapResamples = 10 }, Log);
+        var alone = ClipEvaluator.Evaluate(Memory(predLow), Memory(gt with { ClipId = "b" }), Metrics("2way-i,50way-v"), models, new EvalOptions { BootstrapResamples = 10 }, Log);
         Assert.Equal(result.Columns.Single(c => c.Name == "50way-v").PerClip[1], alone.Columns.Single(c => c.Name == "50way-v").PerClip[0]);
         Assert.Equal(result.Columns.Single(c => c.Name == "2way-i").PerClip[1], alone.Columns.Single(c => c.Name == "2way-i").PerClip[0]);
     }
@@ -92,8 +92,8 @@ public class ClipEvaluatorTests
     public void Different_clip_ids_are_listed()
     {
         var e = Assert.Throws<MindAnimatorException>(() => ClipEvaluator.Pair(
-            new MemorySource(NoisyClip("a", 1), NoisyClip("b", 1), NoisyClip("x", 1)),
-            new MemorySource(NoisyClip("a", 1), NoisyClip("b", 1), NoisyClip("y", 1), NoisyClip("z", 1)), byOrder: false));
+            Memory(NoisyClip("a", 1), NoisyClip("b", 1), NoisyClip("x", 1)),
+            Memory(NoisyClip("a", 1), NoisyClip("b", 1), NoisyClip("y", 1), NoisyClip("z", 1)), byOrder: false));
         Assert.Contains("1 clip id(s) only in the predictions: x", e.Message);
         Assert.Contains("2 clip id(s) only in the ground truth: y, z", e.Message);
     }
@@ -102,8 +102,8 @@ public class ClipEvaluatorTests
     public void Different_frame_counts_and_sizes_are_listed()
     {
         var e = Assert.Throws<MindAnimatorException>(() => ClipEvaluator.Pair(
-            new MemorySource(NoisyClip("a", 1, frames: 3), NoisyClip("b", 1, size: 16), NoisyClip("c", 1)),
-            new MemorySource(NoisyClip("a", 1, frames: 4), NoisyClip("b", 1, size: 20), NoisyClip("c", 1)), byOrder: false));
+            Memory(NoisyClip("a", 1, frames: 3), NoisyClip("b", 1, size: 16), NoisyClip("c", 1)),
+            Memory(NoisyClip("a", 1, frames: 4), NoisyClip("b", 1, size: 20), NoisyClip("c", 1)), byOrder: false));
         Assert.Contains("2 clip(s)", e.Message);
         Assert.Contains("'a': prediction 3 frames 16×16, ground truth 4 frames 16×16", e.Message);
         Assert.Contains("'b': prediction 3 frames 16×16, ground truth 3 frames 20×20", e.Message);
@@ -203,8 +203,8 @@ public class ClipEvaluatorTests
         var far = gts.Select((c, i) => NoisyClip(c.ClipId, 100 + i, frames: 2)).ToArray();
         var metrics = Metrics("ssim,psnr");
         var options = new EvalOptions { BootstrapResamples = 100 };
-        var good = ClipEvaluator.Evaluate(new MemorySource(close), new MemorySource(gts), metrics, EvalModels.None, options, Log);
-        var bad = ClipEvaluator.Evaluate(new MemorySource(far), new MemorySource(gts), metrics, EvalModels.None, options, Log);
+        var good = ClipEvaluator.Evaluate(Memory(close), Memory(gts), metrics, EvalModels.None, options, Log);
+        var bad = ClipEvaluator.Evaluate(Memory(far), Memory(gts), metrics, EvalModels.None, options, Log);
         var (json, csv) = EvalReport.Write(dir.File("bad"), bad, overwrite: false);
         Assert.Throws<OutputExistsException>(() => EvalReport.Write(dir.File("bad"), bad, overwrite: false));
         var (ids, columns) = EvalReport.ReadPerClip(json);
@@ -224,24 +224,7 @@ public class ClipEvaluatorTests
         Assert.Contains("comparability", text);
     }
 
-    private sealed class MemorySource : IClipSource
-    {
-        private readonly Dictionary<string, ClipFrames> _clips;
-
-        public MemorySource(params ClipFrames[] clips)
-        {
-            _clips = clips.ToDictionary(c => c.ClipId);
-            ClipIds = clips.Select(c => c.ClipId).ToList();
-        }
-
-        public string Description => "memory";
-
-        public IReadOnlyList<string> ClipIds { get; }
-
-        public (int Frames, int Height, int Width)? Shape(string clipId) => (_clips[clipId].Frames, _clips[clipId].Height, _clips[clipId].Width);
-
-        public ClipFrames Read(string clipId) => _clips[clipId];
-    }
+    private static IClipSource Memory(params ClipFrames[] clips) => ClipSources.FromMemory(clips, "memory");
 
     /// <summary>Deterministic embeddings from pixel statistics, so expected values can be recomputed.</summary>
     private sealed class FakeImageEmbedder : IImageEmbedder
