@@ -18,7 +18,7 @@ public static class Program
         root.Subcommands.Add(FeaturesCommand.Build());
         root.Subcommands.Add(TrainCommands.Build());
         root.Subcommands.Add(CommandRunner.Pending("reconstruct", "Decode fMRI into 8-frame videos with the inflated Stable Diffusion.", "issue #6: from fMRI to video"));
-        root.Subcommands.Add(CommandRunner.Pending("eval", "Score reconstructions with the paper's metric suite.", "issue #6: from fMRI to video"));
+        root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(CommandRunner.Pending("permtest", "Frame-shuffle permutation test: does the motion come from the fMRI?", "issue #6: from fMRI to video"));
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(ConfigCommand.Build());

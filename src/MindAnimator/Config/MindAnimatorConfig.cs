@@ -398,6 +398,25 @@ public sealed record EvalSettings
 
     [Bounds(0.5, 0.999)]
     public double ConfidenceLevel { get; init; } = 0.95;
+
+    /// <summary>Local folders of the encoders and classifiers the model-based metrics need.</summary>
+    public EvalModelSettings Models { get; init; } = new();
+}
+
+/// <summary>Local model folders for `eval` (nothing is downloaded at run time).</summary>
+public sealed record EvalModelSettings
+{
+    /// <summary>CLIP ViT-B/32 (openai/clip-vit-base-patch32) for clip-pcc.</summary>
+    public string? ClipImage { get; init; }
+
+    /// <summary>ViFi-CLIP ViT-B/16 (Kinetics-400) for vifi and the clip-pcc gate.</summary>
+    public string? Vifi { get; init; }
+
+    /// <summary>ViT-base-patch16-224, ImageNet (google/vit-base-patch16-224) for 2way-i / 50way-i.</summary>
+    public string? ImageClassifier { get; init; }
+
+    /// <summary>VideoMAE-base fine-tuned on Kinetics-400 (MCG-NJU/videomae-base-finetuned-kinetics) for 2way-v / 50way-v.</summary>
+    public string? VideoClassifier { get; init; }
 }
 
 /// <summary>The frame-shuffle permutation test (Explainable_analysis/shuffle_test).</summary>
