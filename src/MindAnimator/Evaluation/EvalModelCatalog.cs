@@ -46,7 +46,14 @@ public sealed class EvalModelCatalog
     private readonly Dictionary<EvalModelKind, Func<string, object>> _loaders = new();
 
     /// <summary>The catalog the CLI uses; model ports register their loaders here.</summary>
-    public static EvalModelCatalog Default { get; } = new();
+    public static EvalModelCatalog Default { get; } = WithBuiltInLoaders();
+
+    private static EvalModelCatalog WithBuiltInLoaders()
+    {
+        var catalog = new EvalModelCatalog();
+        ClipImageEmbedder.Register(catalog);
+        return catalog;
+    }
 
     public void Register(EvalModelKind kind, Func<string, object> loader) => _loaders[kind] = loader;
 

@@ -1,46 +1,28 @@
-using System.Text.Json.Nodes;
 using MindAnimator.Config;
 using MindAnimator.Data.Formats;
 using MindAnimator.Features;
-using MindAnimator.Models.Clip;
-using MindAnimator.Models.Common;
 using MindAnimator.Runs;
 using MindAnimator.Simulation;
 using MindAnimator.Tests.Diffusion;
 using MindAnimator.Tests.Infrastructure;
+using MindAnimator.Tests.Models.Clip;
 using MindAnimator.Tests.Simulation;
 using Serilog.Core;
 using static TorchSharp.torch;
 
 namespace MindAnimator.Tests.Features;
 
-/// <summary>
-/// Features of a small simulated dataset with the tiny reference models: a CLIP folder assembled from the clip_text
-/// and clip_vision fixtures (one config with text_config/vision_config, one weights file, the tokenizer files) and
-/// the tiny Stable Diffusion folder of the pipeline tests.
-/// </summary>
+/// <summary>Features of a small simulated dataset with the tiny reference CLIP and Stable Diffusion folders.</summary>
 public sealed class FeatureExtractorTests : IDisposable
 {
     private readonly TempDir _dir = TestEnvironment.NewTempDir();
     private readonly TinyStableDiffusion _sd = new();
-    private readonly string _clip;
+    private readonly TinyClipFolder _clipFolder = new();
     private readonly string _data;
     private readonly MindAnimatorConfig _config;
 
     public FeatureExtractorTests()
     {
-        _clip = Directory.CreateDirectory(_dir.File("clip")).FullName;
-        var text = JsonNode.Parse(File.ReadAllText(Path.Combine(TestEnvironment.Golden("clip_text"), "config.json")))!;
-        var vision = JsonNode.Parse(File.ReadAllText(Path.Combine(TestEnvironment.Golden("clip_vision"), "config.json")))!;
-        File.WriteAllText(Path.Combine(_clip, "config.json"), new JsonObject { ["model_type"] = "clip", ["text_config"] = text, ["vision_config"] = vision }.ToJsonString());
-        var weights = StateDict.Read(Path.Combine(TestEnvironment.Golden("clip_text"), "weights.safetensors"))
-            .Concat(StateDict.Read(Path.Combine(TestEnvironment.Golden("clip_vision"), "weights.safetensors")))
-            .Select(kv => ToEntry(kv.Key, kv.Value)).ToList();
-        SafetensorsWriter.Write(Path.Combine(_clip, "model.safetensors"), weights, overwrite: false);
-        foreach (var f in new[] { "vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json" })
-        {
-            File.CreateSymbolicLink(Path.Combine(_clip, f), Path.Combine(TestEnvironment.Golden("clip_tokenizer"), f));
-        }
         var small = SimulatorTests.Small();
         _config = small with
         {
@@ -55,13 +37,14 @@ public sealed class FeatureExtractorTests : IDisposable
     public void Dispose()
     {
         _sd.Dispose();
+        _clipFolder.Dispose();
         _dir.Dispose();
     }
 
     [Fact]
     public void Features_HaveTheDocumentedShapes_AndEachRowIsItsOwnClips()
     {
-        using var models = FeatureModels.Load(_clip, _sd.Root, CPU, Logger.None);
+        using var models = FeatureModels.Load(_clipFolder.Root, _sd.Root, CPU, Logger.None);
         var store = FeatureExtractor.Run(_data, _dir.File("features"), models, _config, force: false, NullProgress.Instance, Logger.None);
         var ids = ClipStore.Open(Path.Combine(_data, "clips")).ClipIds;
         Assert.Equal(ids, store.ClipIds);
@@ -94,7 +77,7 @@ public sealed class FeatureExtractorTests : IDisposable
     [Fact]
     public void InterruptedRun_Resumes_ToTheSameBytes()
     {
-        using var models = FeatureModels.Load(_clip, _sd.Root, CPU, Logger.None);
+        using var models = FeatureModels.Load(_clipFolder.Root, _sd.Root, CPU, Logger.None);
         var full = _dir.File("full");
         FeatureExtractor.Run(_data, full, models, _config, force: false, NullProgress.Instance, Logger.None);
 
@@ -126,18 +109,10 @@ public sealed class FeatureExtractorTests : IDisposable
     {
         var captions = Path.Combine(_data, "captions.jsonl");
         File.WriteAllLines(captions, File.ReadAllLines(captions).Skip(1));
-        using var models = FeatureModels.Load(_clip, _sd.Root, CPU, Logger.None);
+        using var models = FeatureModels.Load(_clipFolder.Root, _sd.Root, CPU, Logger.None);
         var e = Assert.Throws<DataFormatException>(() => FeatureExtractor.Run(_data, _dir.File("f"), models, _config, force: false, NullProgress.Instance, Logger.None));
         Assert.Equal(captions, e.FilePath);
         Assert.Contains("no caption for 1 clips", e.Message);
-    }
-
-    private static SafetensorsEntry ToEntry(string name, Tensor t)
-    {
-        var c = t.contiguous();
-        return c.dtype == ScalarType.Int64
-            ? new SafetensorsEntry(name, "I64", c.shape, c.data<long>().ToArray().SelectMany(BitConverter.GetBytes).ToArray())
-            : SafetensorsWriter.Float32(name, c.to(ScalarType.Float32).data<float>().ToArray(), c.shape);
     }
 
     private static void AssertClose(Tensor expected, Tensor actual, double atol)
