@@ -3,6 +3,7 @@
 #   ffmpeg          video decoding/encoding (data import, reconstruct)
 #   python3-numpy   NumPy interoperability test of the .npy reader/writer
 #   nodejs, npm     hyparquet: the independent (non-.NET) Parquet reader the format tests use
+#   libgtk-3-0, libdrm2, libatomic1  shared libraries OpenCV's native build (OpenCvSharp4 runtime, EPE metric) links against
 set -uo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -11,6 +12,9 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 /usr/bin/python3 -c "import numpy" >/dev/null 2>&1 || need+=(python3-numpy)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+for lib in libgtk-3.so.0:libgtk-3-0 libdrm.so.2:libdrm2 libatomic.so.1:libatomic1; do
+  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "${lib%%:*}" || need+=("${lib##*:}")
+done
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${need[*]}"

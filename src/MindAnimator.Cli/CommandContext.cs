@@ -65,9 +65,10 @@ internal sealed class CommandContext : IDisposable
     }
 
     /// <summary>Creates the output folder (refusing a non-empty one without --force) and records provenance there.</summary>
-    public RunDirectory CreateRun(string path)
+    /// <param name="resumable">The verb continues an interrupted run in an existing folder (it checks the settings match).</param>
+    public RunDirectory CreateRun(string path, bool resumable = false)
     {
-        var run = RunDirectory.Create(path, Force);
+        var run = RunDirectory.Create(path, Force || resumable);
         run.RecordProvenance(Config, ConfigSource, CommandLine);
         var old = _logger;
         _logger = BuildLogger(run.File("log.jsonl"));

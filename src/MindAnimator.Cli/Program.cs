@@ -15,10 +15,10 @@ public static class Program
             + "Exit codes: 0 success, 1 user error, 2 internal error (a log file path is printed), 3 not implemented yet.");
         root.Subcommands.Add(InfoCommand.Build());
         root.Subcommands.Add(DataCommands.Build());
-        root.Subcommands.Add(CommandRunner.Pending("features", "Compute CLIP, text-condition and VAE-latent targets for every clip.", "issue #5: decoders and features"));
+        root.Subcommands.Add(FeaturesCommand.Build());
         root.Subcommands.Add(TrainCommands.Build());
         root.Subcommands.Add(CommandRunner.Pending("reconstruct", "Decode fMRI into 8-frame videos with the inflated Stable Diffusion.", "issue #6: from fMRI to video"));
-        root.Subcommands.Add(CommandRunner.Pending("eval", "Score reconstructions with the paper's metric suite.", "issue #6: from fMRI to video"));
+        root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(CommandRunner.Pending("permtest", "Frame-shuffle permutation test: does the motion come from the fMRI?", "issue #6: from fMRI to video"));
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(ConfigCommand.Build());

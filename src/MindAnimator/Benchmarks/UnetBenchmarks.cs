@@ -51,6 +51,18 @@ public sealed class TinyUnetBenchmark : IBenchmark
                 x.Dispose();
             });
             results.Add(new Measurement($"unet3d {steps}-step loop", loop, "s", "UNet calls plus a trivial latent update"));
+            // On a shared machine, intra-op threads waiting on each other can dominate tiny ops; one thread shows it.
+            var threads = get_num_threads();
+            set_num_threads(1);
+            try
+            {
+                var single = MedianSeconds(repeats, () => unet3d.Predict(latents, 500, text).Dispose());
+                results.Add(new Measurement("unet3d step, 1 thread", single, "s", $"median of {repeats} after warm-up"));
+            }
+            finally
+            {
+                set_num_threads(threads);
+            }
         }
         using (var unet2d = new Unet2DConditionModel(TinyConfig))
         {

@@ -33,6 +33,8 @@ public sealed record MindAnimatorConfig : IValidatedSection
 
     public MotionDecoderSettings Motion { get; init; } = new();
 
+    public FeatureSettings Features { get; init; } = new();
+
     public DiffusionSettings Diffusion { get; init; } = new();
 
     public EvalSettings Eval { get; init; } = new();
@@ -321,6 +323,31 @@ public sealed record TrainingSettings
     public int UseEpoch { get; init; }
 }
 
+/// <summary>The decoders' training targets per clip (Feature_extraction/ of the official code).</summary>
+public sealed record FeatureSettings
+{
+    /// <summary>A transformers CLIP folder (config.json with text_config and vision_config, tokenizer files, weights), e.g. openai/clip-vit-base-patch32.</summary>
+    public string? ClipFolder { get; init; }
+
+    /// <summary>Frame whose CLIP image embedding is the contrastive target: 3 = source frame 24 of 60, the official 0000024.jpg.</summary>
+    [Bounds(0, 63)]
+    public int ImageFrame { get; init; } = 3;
+
+    /// <summary>Caption length fed to SD's text encoder (start token + the regressed tokens), as the official max_length 20.</summary>
+    [Bounds(2, 77)]
+    public int CaptionTokens { get; init; } = 20;
+
+    /// <summary>Use the VAE posterior's mean instead of a seeded sample (the official code samples).</summary>
+    public bool LatentMean { get; init; }
+
+    [Bounds(1, 4096)]
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Clips per stored chunk; a resumed run redoes at most one chunk.</summary>
+    [Bounds(1, 100000)]
+    public int ChunkClips { get; init; } = 256;
+}
+
 /// <summary>Video generation with the inflated, frozen Stable Diffusion.</summary>
 public sealed record DiffusionSettings
 {
@@ -371,6 +398,25 @@ public sealed record EvalSettings
 
     [Bounds(0.5, 0.999)]
     public double ConfidenceLevel { get; init; } = 0.95;
+
+    /// <summary>Local folders of the encoders and classifiers the model-based metrics need.</summary>
+    public EvalModelSettings Models { get; init; } = new();
+}
+
+/// <summary>Local model folders for `eval` (nothing is downloaded at run time).</summary>
+public sealed record EvalModelSettings
+{
+    /// <summary>CLIP ViT-B/32 (openai/clip-vit-base-patch32) for clip-pcc.</summary>
+    public string? ClipImage { get; init; }
+
+    /// <summary>ViFi-CLIP ViT-B/16 (Kinetics-400) for vifi and the clip-pcc gate.</summary>
+    public string? Vifi { get; init; }
+
+    /// <summary>ViT-base-patch16-224, ImageNet (google/vit-base-patch16-224) for 2way-i / 50way-i.</summary>
+    public string? ImageClassifier { get; init; }
+
+    /// <summary>VideoMAE-base fine-tuned on Kinetics-400 (MCG-NJU/videomae-base-finetuned-kinetics) for 2way-v / 50way-v.</summary>
+    public string? VideoClassifier { get; init; }
 }
 
 /// <summary>The frame-shuffle permutation test (Explainable_analysis/shuffle_test).</summary>

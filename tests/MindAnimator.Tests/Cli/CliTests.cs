@@ -127,4 +127,17 @@ public class CliTests
         Assert.Contains("--motion-voxels", negative.Stderr);
         Assert.False(Directory.Exists(tmp.File("x")));
     }
+
+    [Fact]
+    public void Features_WithoutModels_SaysWhatToPassAndWritesNothing()
+    {
+        using var tmp = TestEnvironment.NewTempDir();
+        var r = CliProcess.Run("features", "--data", tmp.Path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--clip", r.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp.Path));
+        var noSd = CliProcess.Run("features", "--data", tmp.Path, "--clip", tmp.Path);
+        Assert.Equal(1, noSd.ExitCode);
+        Assert.Contains("--sd", noSd.Stderr);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MindAnimator.Diffusion;
+using MindAnimator.Tests.Models.Diffusers;
 using static TorchSharp.torch;
 
 namespace MindAnimator.Tests.Diffusion;
@@ -7,9 +8,9 @@ namespace MindAnimator.Tests.Diffusion;
 /// <summary>Parity of the DDIM/DDPM schedulers with diffusers 0.11.1 on the `scheduler` fixture.</summary>
 public sealed class SchedulerParityTests
 {
-    // shared/golden/README.md, section scheduler: schedules "compare with atol ~1e-7"; tensors "Suggested atol 3e-05".
+    // golden/README.md, section scheduler: schedules "compare with atol ~1e-7"; tensors: its "Suggested atol".
     private const double ScheduleAtol = 1e-7;
-    private const double Atol = 3e-5;
+    private static readonly double Atol = UnetFixture.SuggestedAtol("scheduler");
 
     private static DdimScheduler Ddim(string folder) => DdimScheduler.FromConfigFile(Path.Combine(folder, "sd15_scheduler_config.json"));
 

@@ -11,6 +11,14 @@ public sealed record AutoencoderKlConfig
     /// <summary>The latent scale of Stable Diffusion v1.x; diffusers 0.11.1 configs do not carry it.</summary>
     public const double StableDiffusionScalingFactor = 0.18215;
 
+    /// <summary>The VAE of Stable Diffusion v1.x (its published vae/config.json).</summary>
+    public static AutoencoderKlConfig StableDiffusionV15 { get; } = new()
+    {
+        BlockOutChannels = new[] { 128, 256, 512, 512 },
+        LayersPerBlock = 2,
+        SampleSize = 512,
+    };
+
     public int InChannels { get; init; } = 3;
 
     public int OutChannels { get; init; } = 3;

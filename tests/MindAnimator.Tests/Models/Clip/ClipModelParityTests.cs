@@ -181,4 +181,23 @@ public class ClipModelParityTests
         Assert.True(mlp.call(x).allclose(expected, 1e-6, 1e-6));
         Assert.Throws<ArgumentException>(() => new ClipMlp(4, 6, "relu"));
     }
+
+    [Fact]
+    public void FromFolder_TransformersLayout_LoadsModelSafetensors()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var tmp = TestEnvironment.NewTempDir();
+        File.Copy(Path.Combine(TextDir, "config.json"), tmp.File("config.json"));
+        var missing = Assert.Throws<MindAnimatorException>(() => ClipTextModel.FromFolder(tmp.Path));
+        Assert.Contains("model.safetensors", missing.Message);
+        File.Copy(Path.Combine(TextDir, "weights.safetensors"), tmp.File("model.safetensors"));
+        var model = ClipTextModel.FromFolder(tmp.Path);
+        var io = StateDict.Read(Path.Combine(TextDir, "io.safetensors"));
+        var failures = new List<string>();
+        AssertClose("output.last_hidden_state", io["output.last_hidden_state"], model.Forward(io["input.input_ids"]).LastHiddenState, failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        var tooLong = zeros([1, model.Config.MaxPositionEmbeddings + 1], ScalarType.Int64);
+        Assert.Throws<ArgumentException>(() => model.Forward(tooLong));
+    }
 }

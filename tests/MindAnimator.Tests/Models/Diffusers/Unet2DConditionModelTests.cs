@@ -88,6 +88,23 @@ public sealed partial class Unet2DConditionModelTests(ITestOutputHelper output)
         Assert.True(growth < 64, $"resident memory grew by {growth:F1} MiB over 200 passes");
     }
 
+    /// <summary>
+    /// Latents whose size is not a multiple of the UNet's total stride keep their size (the upsamplers are given
+    /// the skip tensors' sizes, as diffusers does), and a per-sample timestep vector of the wrong length is refused.
+    /// </summary>
+    [Fact]
+    public void Odd_sized_latents_keep_their_size()
+    {
+        var dir = Infrastructure.TestEnvironment.Golden("unet2d");
+        using var unet = new Unet2DConditionModel(UnetConfig.Load(Path.Combine(dir, "config.json")));
+        using var scope = NewDisposeScope();
+        var sample = zeros(1, unet.Config.InChannels, 20, 12);
+        var context = zeros(1, 5, unet.Config.CrossAttentionDim);
+        var prediction = unet.Predict(sample, 3, context);
+        Assert.Equal([1L, unet.Config.OutChannels, 20, 12], prediction.shape);
+        Assert.Throws<ArgumentException>(() => unet.Predict(sample, tensor(new long[] { 1, 2, 3 }), context));
+    }
+
     /// <summary>A bfloat16 model runs on float32 inputs, returns float32 and stays close to the float32 model.</summary>
     [Fact]
     public void Bfloat16_model_predicts_close_to_float32()

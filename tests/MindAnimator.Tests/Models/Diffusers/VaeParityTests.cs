@@ -11,8 +11,8 @@ namespace MindAnimator.Tests.Models.Diffusers;
 /// <summary>Parity of <see cref="AutoencoderKl"/> with diffusers 0.11.1 on the `vae` fixture.</summary>
 public sealed class VaeParityTests
 {
-    // shared/golden/README.md, section vae: "Suggested atol 0.0002".
-    private const double Atol = 2e-4;
+    // The "Suggested atol" of golden/README.md, section vae.
+    private static readonly double Atol = UnetFixture.SuggestedAtol("vae");
 
     private static AutoencoderKl LoadFixtureModel(GoldenTensors io)
     {
@@ -164,6 +164,33 @@ public sealed class VaeParityTests
         var e = Assert.Throws<DataFormatException>(() => AutoencoderKlConfig.From(DiffusersConfig.Parse(patched.ToJsonString(), "vae/config.json")));
         Assert.Contains("vae/config.json", e.Message);
         Assert.Contains($"'{name}'", e.Message);
+    }
+
+    [Fact]
+    public void Stable_diffusion_v15_config_builds_the_published_vae()
+    {
+        // SD v1.5's vae/config.json as published (diffusers 0.6.0 era).
+        const string Published = """
+            {"_class_name": "AutoencoderKL", "_diffusers_version": "0.6.0", "act_fn": "silu", "block_out_channels": [128, 256, 512, 512],
+             "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"],
+             "in_channels": 3, "latent_channels": 4, "layers_per_block": 2, "norm_num_groups": 32, "out_channels": 3, "sample_size": 512,
+             "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D"]}
+            """;
+        var parsed = AutoencoderKlConfig.From(DiffusersConfig.Parse(Published, "vae/config.json"));
+        var preset = AutoencoderKlConfig.StableDiffusionV15;
+        Assert.Equal(preset.BlockOutChannels, parsed.BlockOutChannels);
+        Assert.Equal(preset with { BlockOutChannels = parsed.BlockOutChannels }, parsed);
+        Assert.Equal(8, parsed.DownscaleFactor);
+
+        using var model = new AutoencoderKl(parsed);
+        // 83,653,863 parameters: the published SD v1.x VAE.
+        Assert.Equal(83_653_863, model.parameters().Sum(p => p.numel()));
+        var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        Assert.Equal(new long[] { 512, 512 }, shapes["decoder.mid_block.attentions.0.query.weight"]);
+        Assert.Equal(new long[] { 256, 256, 3, 3 }, shapes["encoder.down_blocks.1.downsamplers.0.conv.weight"]);
+        Assert.Equal(new long[] { 256, 512, 1, 1 }, shapes["decoder.up_blocks.2.resnets.0.conv_shortcut.weight"]);
+        Assert.Equal(new long[] { 8, 8, 1, 1 }, shapes["quant_conv.weight"]);
+        Assert.DoesNotContain(shapes.Keys, k => k.Contains("time_emb_proj", StringComparison.Ordinal));
     }
 
     [Fact]
