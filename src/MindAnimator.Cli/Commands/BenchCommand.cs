@@ -24,6 +24,8 @@ internal static class BenchCommand
                 }
                 return ExitCodes.Success;
             }
+            // Applies --threads (and resolves --device) before any tensor work.
+            _ = ctx.Device;
             var results = new Dictionary<string, IReadOnlyList<Measurement>>();
             foreach (var name in parse.GetValue(names)!)
             {
