@@ -114,7 +114,31 @@ public static class DecoderCheckpoint
     /// Loads weights strictly by name from .safetensors or the authors' zip-format .pth files (torch.save(model.state_dict())),
     /// listing missing, unexpected and mis-shaped keys when they do not fit.
     /// </summary>
-    public static void LoadWeights(nn.Module model, string path) => StateDict.LoadFile(model, path);
+    public static void LoadWeights(nn.Module model, string path)
+    {
+        var weights = StateDict.Read(path);
+        try
+        {
+            // Some writers store the 0-d logit_scale as shape [1]; a one-element tensor takes the model's shape.
+            var target = model.state_dict();
+            foreach (var (name, t) in weights.ToList())
+            {
+                if (target.TryGetValue(name, out var dst) && t.numel() == 1 && dst.numel() == 1 && !t.shape.SequenceEqual(dst.shape))
+                {
+                    weights[name] = t.reshape(dst.shape);
+                    t.Dispose();
+                }
+            }
+            StateDict.Load(model, weights, path);
+        }
+        finally
+        {
+            foreach (var t in weights.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
 
     /// <summary>The options a sidecar recorded, as <typeparamref name="T"/> (e.g. <see cref="MotionGeneratorOptions"/>).</summary>
     public static T ReadOptions<T>(CheckpointSidecar sidecar, string source)
