@@ -121,7 +121,8 @@ internal static partial class DecoderFixture
 
     /// <summary>
     /// Overwrites every parameter with the fixture's formula: for parameter number i and flat index k,
-    /// v = (k·1103515245 + (i+1)·12345) mod 2³¹, u = (v ≫ 16) & 1023, value = offset + (u − 511.5)/512 · 2^scale_exp.
+    /// v = (k·1103515245 + (i+1)·12345) mod 2³¹, u = (v ≫ 16) & 1023, value = offset + (u − 511.5)/512 · 2^scale_exp;
+    /// 0-d parameters equal their offset.
     /// </summary>
     public static void FillFormulaWeights(nn.Module model, string modelName)
     {
@@ -139,6 +140,13 @@ internal static partial class DecoderFixture
             var offset = e.GetProperty("offset").GetDouble();
             var scale = Math.Pow(2, e.GetProperty("scale_exp").GetInt32());
             var values = new float[p.numel()];
+            if (shape.Length == 0)
+            {
+                // The README: a 0-d parameter (logit_scale) keeps the value ln(1/0.07) given as its offset.
+                using var scalar = torch.tensor((float)offset);
+                p.copy_(scalar);
+                continue;
+            }
             Parallel.For(0, (values.Length + 65535) / 65536, chunk =>
             {
                 var end = Math.Min(values.Length, (chunk + 1) * 65536);
