@@ -211,9 +211,9 @@ public static class DecoderTrainer
         {
             throw new MindAnimatorException($"{path}: the run trained a {sidecar.Kind} decoder, not {kind}.");
         }
-        if (sidecar.ModelOptions.GetRawText() != modelOptions.GetRawText())
+        if (!JsonElement.DeepEquals(sidecar.ModelOptions, modelOptions))
         {
-            throw new MindAnimatorException($"{path}: the model options differ from the run's ({sidecar.ModelOptions.GetRawText()} vs {modelOptions.GetRawText()}); resume with the same config.");
+            throw new MindAnimatorException($"{path}: the model options differ from the run's ({JsonSerializer.Serialize(sidecar.ModelOptions)} vs {JsonSerializer.Serialize(modelOptions)}); resume with the same config.");
         }
         if (sidecar.Seed != seed)
         {
