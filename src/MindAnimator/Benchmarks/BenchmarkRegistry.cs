@@ -6,6 +6,9 @@ public static class BenchmarkRegistry
     public static IReadOnlyList<IBenchmark> All { get; } = new List<IBenchmark>
     {
         new Simulation.SimulateBenchmark(),
+        new Training.DecoderEpochBenchmark("semantic"),
+        new Training.DecoderEpochBenchmark("structure"),
+        new Training.DecoderEpochBenchmark("motion"),
     };
 
     public static IBenchmark Find(string name) =>

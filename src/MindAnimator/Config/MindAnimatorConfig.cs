@@ -41,6 +41,10 @@ public sealed record MindAnimatorConfig : IValidatedSection
 
     public IEnumerable<(string Key, string Message)> Validate()
     {
+        if (Data.FramesPerClip > Motion.MaxFrames)
+        {
+            yield return ("motion.max_frames", $"the positional table ({Motion.MaxFrames}) is shorter than data.frames_per_clip ({Data.FramesPerClip})");
+        }
         if (Preprocess.SelectVoxels > Simulation.TotalVoxels && Data.Dataset == "simulated")
         {
             yield return ("preprocess.select_voxels", $"{Preprocess.SelectVoxels} voxels cannot be selected from {Simulation.TotalVoxels} simulated voxels");
@@ -263,7 +267,7 @@ public sealed record StructureDecoderSettings
 }
 
 /// <summary>The Consistency Motion Generator (make_CMG_model).</summary>
-public sealed record MotionDecoderSettings
+public sealed record MotionDecoderSettings : IValidatedSection
 {
     /// <summary>Width of a frame token (d_model): the flattened 4×64×64 VAE latent.</summary>
     [Bounds(1, 10_000_000)]
@@ -335,6 +339,14 @@ public sealed record MotionDecoderSettings
 
     /// <summary>The learning rate comes from the Noam schedule; training.learning_rate is unused.</summary>
     public TrainingSettings Training { get; init; } = new() { LearningRate = 0, Epochs = 300, AdamBeta2 = 0.98, AdamEpsilon = 1e-9 };
+
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (AttentionDim % Heads != 0)
+        {
+            yield return ("attention_dim", $"{AttentionDim} must be a multiple of heads ({Heads}): heads × head width = the projection width");
+        }
+    }
 }
 
 /// <summary>Optimisation settings shared by the decoders.</summary>
