@@ -66,6 +66,31 @@ public class DecoderTrainerTests
     }
 
     [Fact]
+    public void A_crash_in_the_middle_of_an_epoch_resumes_from_the_last_checkpoint_exactly()
+    {
+        using var data = TinyDecoders.Data();
+        using var runA = TestEnvironment.NewTempDir();
+        using var runB = TestEnvironment.NewTempDir();
+        var a = TinyDecoders.Task("structure", 4, Seed);
+        var b = TinyDecoders.Task("structure", 4, Seed);
+        TinyDecoders.CopyWeights(a.Model, b.Model);
+        DecoderTrainer.Train(a, data, new TrainerOptions { RunDirectory = runA.Path, Seed = Seed, ValidationFraction = 0.25, Plot = false });
+
+        // Dies on the 2nd batch of the 3rd epoch (18 training clips, batches of 5: 4 batches an epoch).
+        var crashing = new CrashingTask(b, crashAtCall: 10);
+        Assert.Throws<InvalidOperationException>(() => DecoderTrainer.Train(crashing, data, new TrainerOptions { RunDirectory = runB.Path, Seed = Seed, ValidationFraction = 0.25, Plot = false }));
+        Assert.Equal(2, DecoderCheckpoint.ReadSidecar(Path.Combine(runB.Path, "checkpoints", DecoderTrainer.LastSidecar)).Epoch);
+
+        var c = TinyDecoders.Task("structure", 4, Seed);
+        DecoderTrainer.Train(c, data, new TrainerOptions { RunDirectory = runB.Path, Seed = Seed, ValidationFraction = 0.25, Plot = false, Resume = true });
+        var expected = a.Model.state_dict();
+        foreach (var (name, t) in c.Model.state_dict())
+        {
+            Assert.True(Same(expected[name], t), $"{name} differs after resuming from a crash");
+        }
+    }
+
+    [Fact]
     public void Run_writes_curves_metrics_and_loadable_checkpoints()
     {
         using var data = TinyDecoders.Data();
@@ -148,5 +173,30 @@ public class DecoderTrainerTests
         Assert.Equal(new float[] { 40, 10, 30 }, data.Target("t").data<float>().ToArray());
         var duplicate = Assert.Throws<MindAnimatorException>(() => DecoderDataset.Align(new ClipTable(new[] { "a", "a", "c" }, fmri), new Dictionary<string, ClipTable>()));
         Assert.Contains("'a'", duplicate.Message);
+    }
+
+    /// <summary>Delegates to a task and throws on a given training-loss call, as a process killed mid-epoch.</summary>
+    private sealed class CrashingTask(IDecoderTask inner, int crashAtCall) : IDecoderTask
+    {
+        private int _calls;
+
+        public string Kind => inner.Kind;
+
+        public nn.Module Model => inner.Model;
+
+        public object ModelOptions => inner.ModelOptions;
+
+        public MindAnimator.Config.TrainingSettings Training => inner.Training;
+
+        public IReadOnlyList<string> RequiredTargets => inner.RequiredTargets;
+
+        public double LearningRate(int epoch, long step) => inner.LearningRate(epoch, step);
+
+        public (Tensor Loss, double Main) TrainLoss(DecoderDataset data, Tensor rows, int epoch, TrainingRandom random) =>
+            ++_calls == crashAtCall ? throw new InvalidOperationException("killed") : inner.TrainLoss(data, rows, epoch, random);
+
+        public double ValidationLoss(DecoderDataset data, Tensor rows) => inner.ValidationLoss(data, rows);
+
+        public IReadOnlyDictionary<string, object> Describe() => inner.Describe();
     }
 }
