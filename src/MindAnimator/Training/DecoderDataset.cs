@@ -71,7 +71,13 @@ public sealed class DecoderDataset : IDisposable
                 throw new MindAnimatorException(
                     $"target '{name}' lacks {missing.Count} of the {fmri.ClipIds.Count} clips that have fMRI (first: {string.Join(", ", missing.Take(5))}); compute the features for every clip.");
             }
-            var rows = tensor(fmri.ClipIds.Select(id => index[id]).ToArray());
+            if (table.ClipIds.SequenceEqual(fmri.ClipIds, StringComparer.Ordinal))
+            {
+                // Already in order: no copy of what may be gigabytes of latents.
+                aligned[name] = table.Values.to(ScalarType.Float32).contiguous();
+                continue;
+            }
+            using var rows = tensor(fmri.ClipIds.Select(id => index[id]).ToArray());
             aligned[name] = table.Values.to(ScalarType.Float32).index_select(0, rows).contiguous();
         }
         var values = fmri.Values.to(ScalarType.Float32).contiguous();
