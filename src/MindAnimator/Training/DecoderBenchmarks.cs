@@ -85,13 +85,7 @@ public sealed class DecoderEpochBenchmark : IBenchmark
         };
     }
 
-    private IDecoderTask Build(MindAnimatorConfig config) => _kind switch
-    {
-        "semantic" => new SemanticTask(new SemanticDecoder(SemanticDecoderOptions.FromSettings(config.Semantic, Voxels)), config.Semantic),
-        "structure" => new StructureTask(new StructureDecoder(StructureDecoderOptions.FromSettings(config.Structure, Voxels)), config.Structure),
-        "motion" => new MotionTask(new MotionGenerator(MotionGeneratorOptions.FromSettings(config.Motion, Voxels)), config.Motion, config.Seed),
-        _ => throw new MindAnimatorException($"unknown decoder '{_kind}'"),
-    };
+    private IDecoderTask Build(MindAnimatorConfig config) => DecoderTaskFactory.Create(_kind, config, Voxels);
 
     private static DecoderDataset RandomData(MindAnimatorConfig config, int rows)
     {

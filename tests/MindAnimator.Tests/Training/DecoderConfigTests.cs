@@ -28,4 +28,21 @@ public class DecoderConfigTests
         Assert.Equal(0.98, config.Motion.Training.AdamBeta2);
         Assert.Equal(1e-9, config.Motion.Training.AdamEpsilon);
     }
+
+    [Fact]
+    public void Factory_builds_each_decoder_from_the_config_and_records_its_settings()
+    {
+        var config = Bind("seed: 9\nsemantic:\n  hidden: 8\n  clip_dim: 8\n  head_hidden: [6, 5]\n  token_dim: 4\n  tokens: 3\n");
+        foreach (var kind in MindAnimator.Training.DecoderTaskFactory.Kinds)
+        {
+            var task = MindAnimator.Training.DecoderTaskFactory.Create(kind, config, 12);
+            Assert.Equal(kind, task.Kind);
+            task.Model.Dispose();
+            var options = MindAnimator.Training.DecoderTaskFactory.Options(kind, config, "run", resume: true);
+            Assert.Equal(9, options.Seed);
+            Assert.Equal(config.Data.ValidationFraction, options.ValidationFraction);
+            Assert.NotNull(options.Settings);
+        }
+        Assert.Throws<MindAnimatorException>(() => MindAnimator.Training.DecoderTaskFactory.Create("prior", config, 12));
+    }
 }
