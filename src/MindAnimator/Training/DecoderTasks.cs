@@ -155,8 +155,7 @@ public sealed class StructureTask : IDecoderTask
         using var scope = NewDisposeScope();
         var fmri = VoxelDropout.Apply(data.Fmri.index_select(0, rows), _settings.VoxelDropout, random.Augment);
         var mse = Mse(data, rows, fmri);
-        var weight = Schedules.L1Weight(_settings.L1Weight, _settings.L1Decay, epoch, _settings.L1Schedule);
-        var loss = weight > 0 ? mse + (Losses.L1Penalty(Decoder) * weight) : mse;
+        var loss = Losses.WithL1(mse, Decoder, Schedules.L1Weight(_settings.L1Weight, _settings.L1Decay, epoch, _settings.L1Schedule));
         return (loss.MoveToOuterDisposeScope(), mse.item<float>());
     }
 
@@ -231,8 +230,7 @@ public sealed class MotionTask : IDecoderTask
         var mask = TrainingMask((int)frames - 1, random);
         var output = Generator.forward(data.Fmri.index_select(0, rows), input, mask);
         var mse = nn.functional.mse_loss(output, target);
-        var weight = Schedules.L1Weight(_settings.L1Weight, _settings.L1Decay, epoch, _settings.L1Schedule);
-        var loss = weight > 0 ? mse + (Losses.L1Penalty(Generator) * weight) : mse;
+        var loss = Losses.WithL1(mse, Generator, Schedules.L1Weight(_settings.L1Weight, _settings.L1Decay, epoch, _settings.L1Schedule));
         return (loss.MoveToOuterDisposeScope(), mse.item<float>());
     }
 

@@ -12,9 +12,10 @@ public static class Losses
     {
         using var scope = NewDisposeScope();
         var targets = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
+        using var two = 2.ToScalar();
         var rows = nn.functional.cross_entropy(logits, targets);
         var cols = nn.functional.cross_entropy(logits.t(), targets);
-        return ((rows + cols) / 2).MoveToOuterDisposeScope();
+        return rows.add(cols).div_(two).MoveToOuterDisposeScope();
     }
 
     /// <summary>Σ|θ| over the trainable parameters (the scripts' loss_reg).</summary>
@@ -36,6 +37,18 @@ public static class Losses
         return (total ?? zeros(1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>loss + weight · Σ|θ| (the L1 term skipped when the weight is 0).</summary>
+    public static Tensor WithL1(Tensor loss, nn.Module module, double weight)
+    {
+        if (weight <= 0)
+        {
+            return loss.alias();
+        }
+        using var scope = NewDisposeScope();
+        using var w = weight.ToScalar();
+        return loss.add(L1Penalty(module).mul_(w)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// The semantic decoder's loss: MSE(embedding, CLIP text) + contrastiveWeight · ½(InfoNCE(fMRI↔text) + InfoNCE(fMRI↔image))
     /// + tokenWeight · MSE(tokens, target tokens).
@@ -45,9 +58,12 @@ public static class Losses
     {
         using var scope = NewDisposeScope();
         var alignment = nn.functional.mse_loss(embedding, clipText);
-        var contrastive = (SymmetricInfoNce(logitsText) + SymmetricInfoNce(logitsImage)) * 0.5;
+        using var half = 0.5.ToScalar();
+        using var wc = contrastiveWeight.ToScalar();
+        using var wt = tokenWeight.ToScalar();
+        var contrastive = SymmetricInfoNce(logitsText).add(SymmetricInfoNce(logitsImage)).mul_(half);
         var token = nn.functional.mse_loss(tokens, targetTokens);
-        var total = alignment + (contrastive * contrastiveWeight) + (token * tokenWeight);
+        var total = alignment + contrastive.mul(wc) + token.mul(wt);
         return new SemanticLoss(total.MoveToOuterDisposeScope(), alignment.item<float>(), contrastive.item<float>(), token.item<float>());
     }
 }
@@ -66,7 +82,8 @@ public static class VoxelDropout
         {
             return fmri.alias();
         }
-        using var keep = rand(fmri.shape, dtype: fmri.dtype, device: fmri.device, generator: generator).ge_(rate);
+        using var threshold = rate.ToScalar();
+        using var keep = rand(fmri.shape, dtype: fmri.dtype, device: fmri.device, generator: generator).ge_(threshold);
         return fmri.mul(keep);
     }
 }

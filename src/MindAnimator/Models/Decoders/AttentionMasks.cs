@@ -1,3 +1,4 @@
+using TorchSharp;
 using MindAnimator.Training;
 using static TorchSharp.torch;
 
@@ -12,30 +13,23 @@ namespace MindAnimator.Models.Decoders;
 public static class AttentionMasks
 {
     /// <summary>Plain causal (subsequent_mask with mask_ratio 1).</summary>
-    public static Tensor Causal(long size, Device? device = null) =>
-        ones(1, size, size, device: device).tril_();
+    public static Tensor Causal(long size, Device? device = null) => Build((int)size, (i, j) => j <= i, device);
 
     /// <summary>The deterministic inference mask of the official greedy_decode (mask_ratio 0): rows 0–1 causal, rows ≥ 2 see frame 0 only.</summary>
-    public static Tensor OfficialInference(long size, Device? device = null)
-    {
-        var mask = Causal(size, device);
-        if (size > 2)
-        {
-            mask[0, TensorIndex.Slice(2, null), TensorIndex.Slice(1, null)] = 0f;
-        }
-        return mask;
-    }
+    public static Tensor OfficialInference(long size, Device? device = null) => Build((int)size, (i, j) => j == 0 || (i < 2 && j <= i), device);
 
     /// <summary>A sparse causal training mask drawn from <paramref name="generator"/> (one draw of size×size uniforms).</summary>
     /// <param name="keepRatio">mask_ratio: probability that a visible earlier frame (not frame 0) stays visible.</param>
     public static Tensor Sparse(long size, double keepRatio, Generator? generator, Device? device = null)
     {
         using var scope = NewDisposeScope();
+        using var drop = (1 - keepRatio).ToScalar();
+        using var zero = 0.ToScalar();
         var u = rand(new[] { 1L, size, size }, generator: generator);
-        var rows = arange(size).view(1, size, 1).ge(2);
-        var cols = arange(size).view(1, 1, size).ge(1);
-        var hide = u.lt(1 - keepRatio).logical_and(rows).logical_and(cols);
-        var mask = Causal(size).masked_fill(hide, 0f);
+        // Rows ≥ 2, columns ≥ 1: the only entries a draw may hide.
+        var candidates = Build((int)size, (i, j) => i >= 2 && j >= 1, null).to(ScalarType.Bool);
+        var hide = u.lt(drop).logical_and(candidates);
+        var mask = Causal(size).masked_fill(hide, zero);
         return mask.to(device ?? CPU).MoveToOuterDisposeScope();
     }
 
@@ -62,6 +56,19 @@ public static class AttentionMasks
                         values[(i * size) + j] = 0f;
                     }
                 }
+            }
+        }
+        return tensor(values, new long[] { 1, size, size }, device: device);
+    }
+
+    private static Tensor Build(int size, Func<int, int, bool> visible, Device? device)
+    {
+        var values = new float[size * size];
+        for (var i = 0; i < size; i++)
+        {
+            for (var j = 0; j < size; j++)
+            {
+                values[(i * size) + j] = visible(i, j) ? 1f : 0f;
             }
         }
         return tensor(values, new long[] { 1, size, size }, device: device);

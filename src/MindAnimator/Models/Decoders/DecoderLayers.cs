@@ -12,6 +12,10 @@ namespace MindAnimator.Models.Decoders;
 /// </summary>
 public sealed class SeededDropout : nn.Module<Tensor, Tensor>
 {
+    // Scalars held for the module's life: TorchSharp's implicit temporaries are freed by finalizers, which can race native calls.
+    private readonly Scalar _threshold;
+    private readonly Scalar _scale;
+
     public SeededDropout(double p)
         : base(nameof(SeededDropout))
     {
@@ -20,6 +24,8 @@ public sealed class SeededDropout : nn.Module<Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1).");
         }
         P = p;
+        _threshold = p.ToScalar();
+        _scale = (1 - p).ToScalar();
     }
 
     public double P { get; }
@@ -33,8 +39,8 @@ public sealed class SeededDropout : nn.Module<Tensor, Tensor>
         {
             return input.alias();
         }
-        using var keep = rand(input.shape, dtype: input.dtype, device: input.device, generator: Generator).ge_(P);
-        return input.mul(keep).div_(1 - P);
+        using var keep = rand(input.shape, dtype: input.dtype, device: input.device, generator: Generator).ge_(_threshold);
+        return input.mul(keep).div_(_scale);
     }
 }
 
@@ -44,14 +50,14 @@ public sealed class SeededDropout : nn.Module<Tensor, Tensor>
 /// </summary>
 public sealed class ReferenceLayerNorm : nn.Module<Tensor, Tensor>
 {
-    private readonly double _eps;
+    private readonly Scalar _eps;
     private readonly Parameter a_2;
     private readonly Parameter b_2;
 
     public ReferenceLayerNorm(long features, double eps = 1e-6, Device? device = null)
         : base(nameof(ReferenceLayerNorm))
     {
-        _eps = eps;
+        _eps = eps.ToScalar();
         a_2 = new Parameter(ones(features, device: device));
         b_2 = new Parameter(zeros(features, device: device));
         RegisterComponents();
@@ -62,7 +68,7 @@ public sealed class ReferenceLayerNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var mean = x.mean(new long[] { -1 }, keepdim: true);
         var std = x.std(-1, unbiased: true, keepdim: true);
-        return (a_2 * (x - mean) / (std + _eps) + b_2).MoveToOuterDisposeScope();
+        return (a_2 * (x - mean) / std.add(_eps) + b_2).MoveToOuterDisposeScope();
     }
 }
 

@@ -95,8 +95,11 @@ public sealed class ProjectedAttention : nn.Module
     private readonly ModuleList<Linear> linears;
     private readonly Linear linears1;
     private readonly SeededDropout dropout;
+    private static readonly Scalar Zero = 0.ToScalar();
+    private static readonly Scalar Hidden = (-1e9).ToScalar();
     private readonly int _heads;
     private readonly int _headDim;
+    private readonly Scalar _sqrtHeadDim;
 
     public ProjectedAttention(MotionGeneratorOptions o, Device? device = null)
         : base(nameof(ProjectedAttention))
@@ -107,6 +110,7 @@ public sealed class ProjectedAttention : nn.Module
         }
         _heads = o.Heads;
         _headDim = o.AttentionDim / o.Heads;
+        _sqrtHeadDim = Math.Sqrt(_headDim).ToScalar();
         linears = nn.ModuleList(Enumerable.Range(0, 3).Select(_ => nn.Linear(o.ModelDim, o.AttentionDim, device: device)).ToArray());
         linears1 = nn.Linear(o.AttentionDim, o.ModelDim, device: device);
         dropout = new SeededDropout(o.AttentionDropout);
@@ -122,10 +126,10 @@ public sealed class ProjectedAttention : nn.Module
         var q = Split(0, query);
         var k = Split(1, key);
         var v = Split(2, value);
-        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(_headDim);
+        var scores = q.matmul(k.transpose(-2, -1)).div_(_sqrtHeadDim);
         if (mask is not null)
         {
-            scores = scores.masked_fill(mask.unsqueeze(1).eq(0), -1e9);
+            scores = scores.masked_fill(mask.unsqueeze(1).eq(Zero), Hidden);
         }
         var p = dropout.forward(scores.softmax(-1));
         var x = p.matmul(v).transpose(1, 2).contiguous().view(batch, -1, _heads * _headDim);
