@@ -1,5 +1,5 @@
-using TorchSharp;
 using MindAnimator.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MindAnimator.Models.Decoders;
