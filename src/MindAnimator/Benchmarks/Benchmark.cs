@@ -41,7 +41,7 @@ public static class Measure
             {
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 {
-                    return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+                    return double.Parse(line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
                 }
             }
         }

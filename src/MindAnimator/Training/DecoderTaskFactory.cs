@@ -1,0 +1,35 @@
+using MindAnimator.Config;
+using MindAnimator.Models.Decoders;
+
+namespace MindAnimator.Training;
+
+/// <summary>Builds a decoder and its training task from the run config (what `mindanim train KIND` needs).</summary>
+public static class DecoderTaskFactory
+{
+    public static readonly IReadOnlyList<string> Kinds = new[] { "semantic", "structure", "motion" };
+
+    /// <summary>A freshly initialised decoder of <paramref name="kind"/> for <paramref name="voxels"/> input voxels, with its task.</summary>
+    public static IDecoderTask Create(string kind, MindAnimatorConfig config, int voxels) => kind switch
+    {
+        "semantic" => new SemanticTask(new SemanticDecoder(SemanticDecoderOptions.FromSettings(config.Semantic, voxels)), config.Semantic),
+        "structure" => new StructureTask(new StructureDecoder(StructureDecoderOptions.FromSettings(config.Structure, voxels)), config.Structure),
+        "motion" => new MotionTask(new MotionGenerator(MotionGeneratorOptions.FromSettings(config.Motion, voxels)), config.Motion, config.Seed),
+        _ => throw new MindAnimatorException($"unknown decoder '{kind}'; expected one of: {string.Join(", ", Kinds)}."),
+    };
+
+    /// <summary>Trainer options of a run: seed and validation share from the config, the decoder's settings recorded in checkpoints.</summary>
+    public static TrainerOptions Options(string kind, MindAnimatorConfig config, string runDirectory, bool resume) => new()
+    {
+        RunDirectory = runDirectory,
+        Seed = config.Seed,
+        ValidationFraction = config.Data.ValidationFraction,
+        Resume = resume,
+        Settings = kind switch
+        {
+            "semantic" => config.Semantic,
+            "structure" => config.Structure,
+            "motion" => config.Motion,
+            _ => null,
+        },
+    };
+}
