@@ -8,7 +8,7 @@ namespace MindAnimator.Models.Clip;
 // CLIPEncoderLayer, CLIPEncoder, _make_causal_mask, _expand_mask).
 
 /// <summary>Multi-head self-attention with q/k/v/out projections, computed by scaled_dot_product_attention.</summary>
-public sealed class ClipAttention : nn.Module<Tensor, Tensor?, bool, Tensor>
+internal sealed class ClipAttention : nn.Module<Tensor, Tensor?, bool, Tensor>
 {
     private readonly Linear k_proj;
     private readonly Linear v_proj;
@@ -42,7 +42,7 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor?, bool, Tensor>
 }
 
 /// <summary>fc1 → activation (quick_gelu or gelu) → fc2.</summary>
-public sealed class ClipMlp : nn.Module<Tensor, Tensor>
+internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear fc1;
     private readonly Linear fc2;
@@ -74,7 +74,7 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Pre-LayerNorm transformer block: x + attn(ln1(x)), then x + mlp(ln2(x)).</summary>
-public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, bool, Tensor>
+internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, bool, Tensor>
 {
     private readonly ClipAttention self_attn;
     private readonly LayerNorm layer_norm1;
@@ -101,7 +101,7 @@ public sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor?, bool, Tensor>
 }
 
 /// <summary>The stack of encoder layers; optionally returns every layer's output.</summary>
-public sealed class ClipEncoder : nn.Module
+internal sealed class ClipEncoder : nn.Module
 {
     private readonly ModuleList<ClipEncoderLayer> layers;
 

@@ -30,6 +30,16 @@ public sealed class ClipImageProcessor
     public IReadOnlyList<double> Std { get; init; } = ClipStd;
 
     /// <summary>
+    /// How the centre crop's offset is rounded: transformers floors (the default), torchvision's CenterCrop — used
+    /// by OpenAI's <c>clip.load(...)</c> preprocess, hence by Mind-Animator's contrastive targets and CLIP-pcc —
+    /// rounds half to even. They differ by one pixel when the excess is odd.
+    /// </summary>
+    public CropRounding CropOffsetRounding { get; init; } = CropRounding.Floor;
+
+    /// <summary>OpenAI CLIP's own preprocess (torchvision Resize(224, bicubic) on a PIL image, CenterCrop(224), Normalize).</summary>
+    public static ClipImageProcessor OpenAiClip { get; } = new() { CropOffsetRounding = CropRounding.HalfToEven };
+
+    /// <summary>
     /// Reads a transformers preprocessor_config.json (size.shortest_edge or size, crop_size, image_mean,
     /// image_std); only bicubic resampling (resample 3) is supported.
     /// </summary>
@@ -121,9 +131,8 @@ public sealed class ClipImageProcessor
         }
         var (newHeight, newWidth) = ResizeOutputSize(height, width, ShortestEdge);
         var resized = ResizeBicubic(rgb.ToArray(), height, width, newHeight, newWidth);
-        // transformers' centre crop rounds the offset down (torchvision's rounds to nearest).
-        var top = (newHeight - CropHeight) / 2;
-        var left = (newWidth - CropWidth) / 2;
+        var top = CropOffset(newHeight - CropHeight);
+        var left = CropOffset(newWidth - CropWidth);
         if (top < 0 || left < 0)
         {
             throw new ArgumentException($"a {height}×{width} frame resized to {newHeight}×{newWidth} is smaller than the {CropHeight}×{CropWidth} crop.");
@@ -142,6 +151,10 @@ public sealed class ClipImageProcessor
         }
         return output;
     }
+
+    private int CropOffset(int excess) => CropOffsetRounding == CropRounding.Floor
+        ? (int)Math.Floor(excess / 2.0)
+        : (int)Math.Round(excess / 2.0, MidpointRounding.ToEven);
 
     /// <summary>transformers' size rule: the shorter side becomes <paramref name="shortestEdge"/>, the longer is scaled and truncated.</summary>
     public static (int Height, int Width) ResizeOutputSize(int height, int width, int shortestEdge)
@@ -227,4 +240,14 @@ public sealed class ClipImageProcessor
             : x < 2.0 ? ((((x - 5.0) * x) + 8.0) * x - 4.0) * a
             : 0.0;
     }
+}
+
+/// <summary>Rounding of the centre-crop offset (excess / 2).</summary>
+public enum CropRounding
+{
+    /// <summary>transformers' <c>center_crop</c>: <c>(excess) // 2</c>.</summary>
+    Floor,
+
+    /// <summary>torchvision's <c>CenterCrop</c>: <c>int(round(excess / 2.0))</c>, Python's round half to even.</summary>
+    HalfToEven,
 }

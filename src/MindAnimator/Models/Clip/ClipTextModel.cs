@@ -16,7 +16,7 @@ namespace MindAnimator.Models.Clip;
 public sealed record ClipTextOutput(Tensor LastHiddenState, Tensor PoolerOutput, Tensor? TextEmbeds, IReadOnlyList<Tensor>? HiddenStates);
 
 /// <summary>Token embedding plus learned position embedding.</summary>
-public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
+internal sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding token_embedding;
     private readonly Embedding position_embedding;
@@ -46,7 +46,7 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>The <c>text_model</c> of transformers' CLIP text models: embeddings, causal encoder, final LayerNorm.</summary>
-public sealed class ClipTextTransformer : nn.Module
+internal sealed class ClipTextTransformer : nn.Module
 {
     private readonly ClipTextEmbeddings embeddings;
     private readonly ClipEncoder encoder;

@@ -11,7 +11,7 @@ namespace MindAnimator.Models.Clip;
 /// </summary>
 // Mirrors ftfy 6.1.1 ftfy/__init__.py (fix_text, fix_and_explain), ftfy/fixes.py and ftfy/chardata.py, and
 // transformers 4.29 models/clip/tokenization_clip.py (whitespace_clean, _tokenize).
-public static partial class ClipTextNormalizer
+internal static partial class ClipTextNormalizer
 {
     /// <summary>fix_text → whitespace_clean → lower, as CLIPTokenizer._tokenize does with ftfy installed.</summary>
     public static string Normalize(string text) => Lower(CollapseWhitespace(FixText(text)));

@@ -16,7 +16,7 @@ namespace MindAnimator.Models.Clip;
 public sealed record ClipVisionOutput(Tensor LastHiddenState, Tensor PoolerOutput, Tensor? ImageEmbeds, IReadOnlyList<Tensor>? HiddenStates);
 
 /// <summary>Bias-free patch convolution, a learned class token in front, learned position embeddings.</summary>
-public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
+internal sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter class_embedding;
     private readonly Conv2d patch_embedding;
@@ -53,7 +53,7 @@ public sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>The <c>vision_model</c> of transformers' CLIP vision models.</summary>
-public sealed class ClipVisionTransformer : nn.Module
+internal sealed class ClipVisionTransformer : nn.Module
 {
     private readonly ClipVisionEmbeddings embeddings;
     private readonly LayerNorm pre_layrnorm;

@@ -83,6 +83,12 @@ public class ClipImageProcessorTests
         var output = new ClipImageProcessor().Preprocess(rgb, 231, 224);
         Assert.Equal(Normalised(3, 0), output[0], 6);
         Assert.Equal(Normalised(3 + 223, 0), output[223 * 224], 6);
+
+        // OpenAI's preprocess (torchvision) rounds 3.5 half to even: 4; an excess of 9 gives 4.5 → 4 for both.
+        Assert.Equal(Normalised(4, 0), ClipImageProcessor.OpenAiClip.Preprocess(rgb, 231, 224)[0], 6);
+        var taller = Image(233, 224, (y, _, _) => (byte)y);
+        Assert.Equal(Normalised(4, 0), ClipImageProcessor.OpenAiClip.Preprocess(taller, 233, 224)[0], 6);
+        Assert.Equal(Normalised(4, 0), new ClipImageProcessor().Preprocess(taller, 233, 224)[0], 6);
     }
 
     [Fact]

@@ -148,4 +148,56 @@ public class ClipModelParityTests
         var eosIndex = Array.IndexOf(ids[0].data<long>().ToArray(), (long)tokenizer.EosId);
         Assert.True(output.PoolerOutput[0].allclose(output.LastHiddenState[0, eosIndex]));
     }
+
+    [Fact]
+    public void TextModel_InFloat64_AgreesWithFixture_AndKeepsIntegerPositionIds()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var model = ClipTextModelWithProjection.FromFiles(Path.Combine(TextDir, "config.json"), Path.Combine(TextDir, "weights.safetensors"));
+        model.to(ScalarType.Float64);
+        Assert.Equal(ScalarType.Int64, model.state_dict()["text_model.embeddings.position_ids"].dtype);
+        var io = StateDict.Read(Path.Combine(TextDir, "io.safetensors"));
+        var output = model.Forward(io["input.input_ids"], io["input.attention_mask"]);
+        Assert.Equal(ScalarType.Float64, output.LastHiddenState.dtype);
+        var failures = new List<string>();
+        AssertClose("output_masked.last_hidden_state", io["output_masked.last_hidden_state"], output.LastHiddenState, failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void Mlp_Gelu_IsTheExactErfGelu()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var mlp = new ClipMlp(4, 6, "gelu");
+        var x = linspace(-4, 4, 24).view(6, 4);
+        var fc1 = mlp.state_dict()["fc1.weight"];
+        var b1 = mlp.state_dict()["fc1.bias"];
+        var fc2 = mlp.state_dict()["fc2.weight"];
+        var b2 = mlp.state_dict()["fc2.bias"];
+        var h = x.matmul(fc1.t()) + b1;
+        var expected = (h * 0.5 * (1 + special.erf(h / Math.Sqrt(2)))).matmul(fc2.t()) + b2;
+        Assert.True(mlp.call(x).allclose(expected, 1e-6, 1e-6));
+        Assert.Throws<ArgumentException>(() => new ClipMlp(4, 6, "relu"));
+    }
+
+    [Fact]
+    public void FromFolder_TransformersLayout_LoadsModelSafetensors()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var tmp = TestEnvironment.NewTempDir();
+        File.Copy(Path.Combine(TextDir, "config.json"), tmp.File("config.json"));
+        var missing = Assert.Throws<MindAnimatorException>(() => ClipTextModel.FromFolder(tmp.Path));
+        Assert.Contains("model.safetensors", missing.Message);
+        File.Copy(Path.Combine(TextDir, "weights.safetensors"), tmp.File("model.safetensors"));
+        var model = ClipTextModel.FromFolder(tmp.Path);
+        var io = StateDict.Read(Path.Combine(TextDir, "io.safetensors"));
+        var failures = new List<string>();
+        AssertClose("output.last_hidden_state", io["output.last_hidden_state"], model.Forward(io["input.input_ids"]).LastHiddenState, failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        var tooLong = zeros([1, model.Config.MaxPositionEmbeddings + 1], ScalarType.Int64);
+        Assert.Throws<ArgumentException>(() => model.Forward(tooLong));
+    }
 }
