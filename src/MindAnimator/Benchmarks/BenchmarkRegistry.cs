@@ -8,6 +8,8 @@ public static class BenchmarkRegistry
         new Models.Clip.ClipTokenizerBenchmark(),
         new Models.Clip.ClipTextEncoderBenchmark(),
         new Diffusion.Pipelines.TinyPipelineBenchmark(),
+        new TinyUnetBenchmark(),
+        new Sd15UnetCpuBenchmark(),
     };
 
     public static IBenchmark Find(string name) =>
