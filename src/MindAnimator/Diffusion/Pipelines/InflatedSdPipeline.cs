@@ -173,8 +173,8 @@ public sealed class InflatedSdPipeline : IDisposable
     {
         using var _ = no_grad();
         using var encoded = EncodePrompt(prompt, Tokenizer.ModelMaxLength);
-        using var context = encoded.expand(videoLatents.shape[0], -1, -1).contiguous();
-        return DdimInversion.Invert(PredictNoise, Scheduler, videoLatents, context, steps);
+        using var expanded = encoded.expand(videoLatents.shape[0], -1, -1);
+        return DdimInversion.Invert(PredictNoise, Scheduler, videoLatents, expanded, steps);
     }
 
     /// <summary>

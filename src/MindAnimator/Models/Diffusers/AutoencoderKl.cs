@@ -318,8 +318,9 @@ public sealed class AutoencoderKl : nn.Module<Tensor, Tensor>
                     frames.Add(z.mul(Config.ScalingFactor)[0].to(video01.dtype, video01.device).MoveToOuterDisposeScope());
                 }
             }
-            using var stacked = torch.stack(frames, 1);
-            return stacked.view(frames[0].shape[0], b, f, frames[0].shape[1], frames[0].shape[2]).permute(1, 0, 2, 3, 4).contiguous();
+            using var stackScope = NewDisposeScope();
+            var stacked = torch.stack(frames, 1);
+            return stacked.view(frames[0].shape[0], b, f, frames[0].shape[1], frames[0].shape[2]).permute(1, 0, 2, 3, 4).contiguous().MoveToOuterDisposeScope();
         }
         finally
         {
