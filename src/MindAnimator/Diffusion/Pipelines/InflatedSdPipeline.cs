@@ -129,7 +129,6 @@ public sealed class InflatedSdPipeline : IDisposable
                 + $"[{string.Join(",", promptEmbeds.shape)}] and [{string.Join(",", latents.shape)}].");
         }
         using var _ = no_grad();
-        var batch = latents.shape[0];
         var guided = options.GuidanceScale > 1.0;
         using var context = guided ? GuidanceContext(promptEmbeds, options) : promptEmbeds.alias();
         Scheduler.SetTimesteps(options.NumInferenceSteps);
