@@ -96,6 +96,45 @@ public sealed class Unet3DConditionModelTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A batch of two clips (as classifier-free guidance runs it) with per-sample timesteps and contexts gives each
+    /// clip exactly what it gets alone: frames never mix across clips (attention, GroupNorm statistics, time embedding).
+    /// </summary>
+    [Fact]
+    public void Batched_clips_equal_separate_runs()
+    {
+        // Laid out as a diffusers unet/ folder, to go through FromPretrained2D.
+        var unet2d = Infrastructure.TestEnvironment.Golden("unet2d");
+        using var dir = Infrastructure.TestEnvironment.NewTempDir();
+        File.Copy(Path.Combine(unet2d, "config.json"), dir.File("config.json"));
+        File.CreateSymbolicLink(dir.File("diffusion_pytorch_model.safetensors"), Path.Combine(unet2d, "weights.safetensors"));
+        using var unet = Unet3DConditionModel.FromPretrained2D(dir.Path, temporalSeed: 3);
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11, CPU);
+        var clips = randn([2, unet.Config.InChannels, 4, 16, 16], generator: generator);
+        var contexts = randn([2, 6, unet.Config.CrossAttentionDim], generator: generator);
+        var timesteps = tensor(new long[] { 981, 21 });
+        var batched = unet.Predict(clips, timesteps, contexts);
+        for (var i = 0; i < 2; i++)
+        {
+            var alone = unet.Predict(clips.narrow(0, i, 1), timesteps.narrow(0, i, 1), contexts.narrow(0, i, 1));
+            var diff = UnetFixture.MaxAbsDiff(batched.narrow(0, i, 1), alone);
+            output.WriteLine($"clip {i}: max|Δ| batched vs alone {diff:E2}");
+            Assert.True(diff < 1e-5, $"clip {i}: batched differs from alone by {diff:E3}");
+        }
+    }
+
+    /// <summary>A diffusers model folder without weights is a user error naming the folder.</summary>
+    [Fact]
+    public void Folder_without_weights_is_a_user_error()
+    {
+        using var dir = Infrastructure.TestEnvironment.NewTempDir();
+        File.Copy(Path.Combine(Infrastructure.TestEnvironment.Golden("unet2d"), "config.json"), dir.File("config.json"));
+        var e = Assert.ThrowsAny<MindAnimatorException>(() => Unet3DConditionModel.FromPretrained2D(dir.Path));
+        Assert.Contains(dir.Path, e.Message);
+        Assert.Contains("diffusion_pytorch_model.safetensors", e.Message);
+    }
+
     [Fact]
     public void Temporal_weights_file_with_other_tensors_is_rejected()
     {
