@@ -187,6 +187,10 @@ public sealed class DdimScheduler : IDisposable
         {
             config.RequireOneOf("timestep_spacing", config.GetString("timestep_spacing"), "leading");
         }
+        if (config.Has("clip_sample_range"))
+        {
+            config.RequireOneOf("clip_sample_range", config.GetDouble("clip_sample_range"), 1.0);
+        }
         if (config.Has("thresholding"))
         {
             config.RequireOneOf("thresholding", config.GetBool("thresholding"), false);

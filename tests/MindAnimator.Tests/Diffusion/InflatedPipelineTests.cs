@@ -1,4 +1,5 @@
 using MindAnimator.Diffusion.Pipelines;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MindAnimator.Tests.Diffusion;
@@ -120,5 +121,40 @@ public sealed class InflatedPipelineTests
         {
             t.Dispose();
         }
+    }
+
+    [Fact]
+    public void Sampling_inversion_and_decoding_leave_no_live_tensors()
+    {
+        using var tiny = new TinyStableDiffusion();
+        using var pipeline = Pipeline(tiny, FakeUnet);
+        using var cond = ones(1, 20, 32);
+        using var uncond = -ones(1, 20, 32);
+        using var latents = randn(new long[] { 1, 4, 3, 8, 8 });
+        var options = new VideoSamplingOptions { NumInferenceSteps = 3, NegativeEmbeddings = uncond };
+        using var withEncoder = new InflatedSdPipeline(pipeline.Vae, pipeline.Tokenizer, ids => full(ids.shape[0], ids.shape[1], 32, -1f),
+            pipeline.PredictNoise, pipeline.Scheduler, pipeline.NoiseScheduler);
+        void RunAll()
+        {
+            withEncoder.Generate(cond, latents, new VideoSamplingOptions { NumInferenceSteps = 2 }).Dispose();
+            withEncoder.InitialLatents(latents, new ReconstructionOptions { InversionSteps = 2 }).Dispose();
+            pipeline.Generate(cond, latents, options, (i, t, x) => { }).Dispose();
+            foreach (var x in DdimInversion.Invert(pipeline.PredictNoise, pipeline.Scheduler, latents, cond, 3))
+            {
+                x.Dispose();
+            }
+            using (var video = pipeline.Vae.DecodeVideo(latents))
+            {
+                pipeline.Vae.EncodeVideo(video).Dispose();
+            }
+            using var image = zeros(1, 3, 16, 16);
+            using var posterior = pipeline.Vae.Encode(image);
+            using var generator = new Generator(1);
+            posterior.Sample(generator).Dispose();
+        }
+        RunAll();
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        RunAll();
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 }

@@ -129,7 +129,6 @@ public sealed class InflatedSdPipeline : IDisposable
                 + $"[{string.Join(",", promptEmbeds.shape)}] and [{string.Join(",", latents.shape)}].");
         }
         using var _ = no_grad();
-        var batch = latents.shape[0];
         var guided = options.GuidanceScale > 1.0;
         using var context = guided ? GuidanceContext(promptEmbeds, options) : promptEmbeds.alias();
         Scheduler.SetTimesteps(options.NumInferenceSteps);
@@ -173,8 +172,8 @@ public sealed class InflatedSdPipeline : IDisposable
     {
         using var _ = no_grad();
         using var encoded = EncodePrompt(prompt, Tokenizer.ModelMaxLength);
-        using var context = encoded.expand(videoLatents.shape[0], -1, -1).contiguous();
-        return DdimInversion.Invert(PredictNoise, Scheduler, videoLatents, context, steps);
+        using var expanded = encoded.expand(videoLatents.shape[0], -1, -1);
+        return DdimInversion.Invert(PredictNoise, Scheduler, videoLatents, expanded, steps);
     }
 
     /// <summary>

@@ -259,7 +259,8 @@ public sealed class AutoencoderKl : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Scaled video latents (B,latent,F,h,w) → video (B,3,F,H,W) in [0,1]: decode(latents / scaling_factor) one
-    /// frame at a time (memory stays that of one frame), then (x/2 + 0.5).clamp(0, 1).
+    /// frame at a time (memory stays that of one frame), then (x/2 + 0.5).clamp(0, 1). Each frame runs on the VAE's
+    /// device and dtype; the video is returned on the latents' device and dtype.
     /// </summary>
     public Tensor DecodeVideo(Tensor latents)
     {
@@ -268,6 +269,7 @@ public sealed class AutoencoderKl : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"expected video latents (B,C,F,h,w), got [{string.Join(",", latents.shape)}].", nameof(latents));
         }
         var (b, f) = (latents.shape[0], latents.shape[2]);
+        var weight = post_quant_conv.weight!;
         Tensor? video = null;
         try
         {
@@ -276,8 +278,9 @@ public sealed class AutoencoderKl : nn.Module<Tensor, Tensor>
                 for (var j = 0; j < f; j++)
                 {
                     using var scope = NewDisposeScope();
-                    var frame = Decode(latents.select(0, i).select(1, j).unsqueeze(0).div(Config.ScalingFactor))[0];
-                    video ??= torch.empty(new[] { b, frame.shape[0], f, frame.shape[1], frame.shape[2] }, dtype: frame.dtype, device: frame.device).MoveToOuterDisposeScope();
+                    var z = latents.select(0, i).select(1, j).unsqueeze(0).to(weight.dtype, weight.device).div(Config.ScalingFactor);
+                    var frame = Decode(z)[0];
+                    video ??= torch.empty(new[] { b, frame.shape[0], f, frame.shape[1], frame.shape[2] }, dtype: latents.dtype, device: latents.device).MoveToOuterDisposeScope();
                     video.select(0, i).select(1, j).copy_(frame.div(2).add_(0.5).clamp_(0, 1));
                 }
             }
@@ -301,6 +304,7 @@ public sealed class AutoencoderKl : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"expected a video (B,3,F,H,W), got [{string.Join(",", video01.shape)}].", nameof(video01));
         }
         var (b, f) = (video01.shape[0], video01.shape[2]);
+        var weight = quant_conv.weight!;
         var frames = new List<Tensor>();
         try
         {
@@ -309,13 +313,14 @@ public sealed class AutoencoderKl : nn.Module<Tensor, Tensor>
                 for (var j = 0; j < f; j++)
                 {
                     using var scope = NewDisposeScope();
-                    using var posterior = Encode(video01.select(0, i).select(1, j).unsqueeze(0).mul(2).sub_(1));
+                    using var posterior = Encode(video01.select(0, i).select(1, j).unsqueeze(0).to(weight.dtype, weight.device).mul(2).sub_(1));
                     var z = sample ? posterior.Sample(generator) : posterior.Mean;
-                    frames.Add(z.mul(Config.ScalingFactor)[0].MoveToOuterDisposeScope());
+                    frames.Add(z.mul(Config.ScalingFactor)[0].to(video01.dtype, video01.device).MoveToOuterDisposeScope());
                 }
             }
-            using var stacked = torch.stack(frames, 1);
-            return stacked.view(frames[0].shape[0], b, f, frames[0].shape[1], frames[0].shape[2]).permute(1, 0, 2, 3, 4).contiguous();
+            using var stackScope = NewDisposeScope();
+            var stacked = torch.stack(frames, 1);
+            return stacked.view(frames[0].shape[0], b, f, frames[0].shape[1], frames[0].shape[2]).permute(1, 0, 2, 3, 4).contiguous().MoveToOuterDisposeScope();
         }
         finally
         {

@@ -18,7 +18,6 @@ public sealed class VaeAttentionBlock : nn.Module<Tensor, Tensor>
     private readonly Linear key;
     private readonly Linear value;
     private readonly Linear proj_attn;
-    private readonly double _scale;
 
     public VaeAttentionBlock(int channels, int groups, double eps)
         : base(nameof(VaeAttentionBlock))
@@ -28,7 +27,6 @@ public sealed class VaeAttentionBlock : nn.Module<Tensor, Tensor>
         key = nn.Linear(channels, channels);
         value = nn.Linear(channels, channels);
         proj_attn = nn.Linear(channels, channels);
-        _scale = 1.0 / Math.Sqrt(channels);
         RegisterComponents();
     }
 
@@ -39,8 +37,8 @@ public sealed class VaeAttentionBlock : nn.Module<Tensor, Tensor>
         var q = query.forward(tokens);
         var k = key.forward(tokens);
         var v = value.forward(tokens);
-        var probs = torch.softmax(torch.bmm(q, k.transpose(1, 2)).mul_(_scale), dim: -1);
-        var attended = proj_attn.forward(torch.bmm(probs, v));
+        // softmax(q·kᵀ/√C)·v; the fused kernel avoids holding the (H·W)² score matrix (64 MiB per SD frame).
+        var attended = proj_attn.forward(nn.functional.scaled_dot_product_attention(q, k, v));
         return attended.transpose(1, 2).reshape(b, c, h, w) + input;
     }
 }
