@@ -121,4 +121,32 @@ public sealed class FeatureExtractorTests : IDisposable
         var diff = (expected.to(ScalarType.Float32) - actual.to(ScalarType.Float32)).abs().max().item<float>();
         Assert.True(diff <= atol, $"max |Δ| = {diff}");
     }
+
+    [Fact]
+    public void EveryDecoder_TrainsOnTheFeatures_ThroughTheTrainCommandsLibraryPath()
+    {
+        using (var models = FeatureModels.Load(_clipFolder.Root, _sd.Root, CPU, Logger.None))
+        {
+            FeatureExtractor.Run(_data, Path.Combine(_data, "features"), models, _config, force: false, NullProgress.Instance, Logger.None);
+        }
+        var two = new TrainingSettings { Epochs = 2, BatchSize = 8, LearningRate = 1e-3 };
+        var config = _config with
+        {
+            Semantic = _config.Semantic with { Hidden = 16, ClipDim = 16, TokenDim = 32, HeadHidden = new[] { 16, 16 }, ResidualBlocks = 1, Training = two },
+            Structure = _config.Structure with { Hidden = 32, OutputDim = 4 * 16 * 16, Training = two },
+            Motion = _config.Motion with { ModelDim = 4 * 16 * 16, AttentionDim = 16, Heads = 4, FeedForward = 16, Layers = 1, EncoderHidden = 16, Training = two },
+        };
+        foreach (var kind in MindAnimator.Training.DecoderTaskFactory.Kinds)
+        {
+            var run = _dir.File("train-" + kind);
+            Directory.CreateDirectory(run);
+            var result = MindAnimator.Training.DecoderTraining.Run(kind, _data, Path.Combine(_data, "features"), run, config, resume: false, Logger.None);
+            Assert.Equal(2, result.EpochsCompleted);
+            Assert.True(File.Exists(result.BestCheckpoint), kind);
+            Assert.True(result.History.All(h => double.IsFinite(h.TrainLoss)), kind);
+        }
+        var small = config with { Structure = config.Structure with { OutputDim = 100 } };
+        var e = Assert.ThrowsAny<MindAnimatorException>(() => MindAnimator.Training.DecoderTraining.Run("structure", _data, Path.Combine(_data, "features"), _dir.File("bad"), small, resume: false, Logger.None));
+        Assert.Contains("first_frame", e.Message);
+    }
 }
