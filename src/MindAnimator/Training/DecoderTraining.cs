@@ -52,15 +52,15 @@ public static class DecoderTraining
                     ["tokens"] = new(ids, store.Load(FeatureNames.SdText, ids)),
                 };
             case "structure":
-            {
-                using var latents = store.Load(FeatureNames.Latents, ids);
-                return new() { ["first_frame"] = new(ids, latents.select(1, 0).reshape(ids.Count, -1)) };
-            }
+                {
+                    using var latents = store.Load(FeatureNames.Latents, ids);
+                    return new() { ["first_frame"] = new(ids, latents.select(1, 0).reshape(ids.Count, -1)) };
+                }
             case "motion":
-            {
-                using var latents = store.Load(FeatureNames.Latents, ids);
-                return new() { ["latents"] = new(ids, latents.reshape(ids.Count, latents.shape[1], -1)) };
-            }
+                {
+                    using var latents = store.Load(FeatureNames.Latents, ids);
+                    return new() { ["latents"] = new(ids, latents.reshape(ids.Count, latents.shape[1], -1)) };
+                }
             default:
                 throw new MindAnimatorException($"unknown decoder '{kind}'; expected one of: {string.Join(", ", DecoderTaskFactory.Kinds)}.");
         }
