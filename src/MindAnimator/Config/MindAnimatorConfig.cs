@@ -43,6 +43,10 @@ public sealed record MindAnimatorConfig : IValidatedSection
 
     public IEnumerable<(string Key, string Message)> Validate()
     {
+        if (Data.FramesPerClip > Motion.MaxFrames)
+        {
+            yield return ("motion.max_frames", $"the positional table ({Motion.MaxFrames}) is shorter than data.frames_per_clip ({Data.FramesPerClip})");
+        }
         if (Preprocess.SelectVoxels > Simulation.TotalVoxels && Data.Dataset == "simulated")
         {
             yield return ("preprocess.select_voxels", $"{Preprocess.SelectVoxels} voxels cannot be selected from {Simulation.TotalVoxels} simulated voxels");
@@ -238,6 +242,10 @@ public sealed record StructureDecoderSettings
     [Bounds(1, 100000)]
     public int Hidden { get; init; } = 1024;
 
+    /// <summary>Width of the regressed first-frame latent (the flattened 4×64×64 VAE latent).</summary>
+    [Bounds(1, 10_000_000)]
+    public int OutputDim { get; init; } = 4 * 64 * 64;
+
     [Bounds(0, 64)]
     public int ResidualBlocks { get; init; } = 2;
 
@@ -253,12 +261,20 @@ public sealed record StructureDecoderSettings
     [Bounds(0, 1)]
     public double L1Decay { get; init; } = 5e-5;
 
-    public TrainingSettings Training { get; init; } = new() { LearningRate = 1e-6, Epochs = 400 };
+    /// <summary>official = the training script's compounding decay w·e^(−r·e(e−1)/2); exponential = w·e^(−r·e) as the paper writes it.</summary>
+    [OneOf("official", "exponential")]
+    public string L1Schedule { get; init; } = "official";
+
+    public TrainingSettings Training { get; init; } = new() { LearningRate = 1e-6, Epochs = 400, LrDecay = 0.999 };
 }
 
 /// <summary>The Consistency Motion Generator (make_CMG_model).</summary>
-public sealed record MotionDecoderSettings
+public sealed record MotionDecoderSettings : IValidatedSection
 {
+    /// <summary>Width of a frame token (d_model): the flattened 4×64×64 VAE latent.</summary>
+    [Bounds(1, 10_000_000)]
+    public int ModelDim { get; init; } = 4 * 64 * 64;
+
     [Bounds(1, 64)]
     public int Layers { get; init; } = 2;
 
@@ -274,6 +290,27 @@ public sealed record MotionDecoderSettings
 
     [Bounds(0, 0.99)]
     public double Dropout { get; init; } = 0.2;
+
+    /// <summary>Dropout on the attention probabilities (the reference's MultiHeadedAttention default).</summary>
+    [Bounds(0, 0.99)]
+    public double AttentionDropout { get; init; } = 0.15;
+
+    /// <summary>Hidden width of the fMRI encoder MLP (BrainEncoder h).</summary>
+    [Bounds(1, 100000)]
+    public int EncoderHidden { get; init; } = 768;
+
+    [Bounds(0, 64)]
+    public int EncoderBlocks { get; init; } = 1;
+
+    [Bounds(0, 0.99)]
+    public double EncoderInputDropout { get; init; } = 0.3;
+
+    [Bounds(0, 0.99)]
+    public double EncoderBlockDropout { get; init; } = 0.15;
+
+    /// <summary>Length of the sinusoidal positional table (frames per clip must not exceed it).</summary>
+    [Bounds(1, 100000)]
+    public int MaxFrames { get; init; } = 10;
 
     /// <summary>Training: each visible earlier frame (but frame 0) is kept with this probability.</summary>
     [Bounds(0, 1)]
@@ -295,7 +332,23 @@ public sealed record MotionDecoderSettings
     [Bounds(0, 1)]
     public double L1Weight { get; init; } = 6e-7;
 
-    public TrainingSettings Training { get; init; } = new() { LearningRate = 0, Epochs = 300 };
+    [Bounds(0, 1)]
+    public double L1Decay { get; init; } = 0.001;
+
+    /// <summary>official = the training script's compounding decay w·e^(−r·e(e−1)/2); exponential = w·e^(−r·e).</summary>
+    [OneOf("official", "exponential")]
+    public string L1Schedule { get; init; } = "official";
+
+    /// <summary>The learning rate comes from the Noam schedule; training.learning_rate is unused.</summary>
+    public TrainingSettings Training { get; init; } = new() { LearningRate = 0, Epochs = 300, AdamBeta2 = 0.98, AdamEpsilon = 1e-9 };
+
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (AttentionDim % Heads != 0)
+        {
+            yield return ("attention_dim", $"{AttentionDim} must be a multiple of heads ({Heads}): heads × head width = the projection width");
+        }
+    }
 }
 
 /// <summary>Optimisation settings shared by the decoders.</summary>
@@ -317,6 +370,15 @@ public sealed record TrainingSettings
     /// <summary>Stop when validation loss has not improved for this many epochs (0 = never).</summary>
     [Bounds(0, 100000)]
     public int EarlyStoppingPatience { get; init; }
+
+    [Bounds(0, 0.999999)]
+    public double AdamBeta1 { get; init; } = 0.9;
+
+    [Bounds(0, 0.999999)]
+    public double AdamBeta2 { get; init; } = 0.999;
+
+    [Bounds(0, 1)]
+    public double AdamEpsilon { get; init; } = 1e-8;
 
     /// <summary>Epoch whose checkpoint is used; 0 = the best validation epoch.</summary>
     [Bounds(0, 100000)]
