@@ -404,8 +404,9 @@ def check_equivalence(golden):
     return results, cfg
 
 
-def median_seconds(fn, repeats):
-    fn()
+def median_seconds(fn, repeats, warm_up=True):
+    if warm_up:
+        fn()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -432,8 +433,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--golden", default=os.environ.get("MINDANIM_GOLDEN", "/work/shared/golden"))
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--repeats", type=int, default=7)
-    ap.add_argument("--loop-repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--loop-repeats", type=int, default=1)
+    ap.add_argument("--loop-sizes", default="16,32", help="latent sizes of the 20-step DDIM loops to time ('' = none)")
     ap.add_argument("--json")
     args = ap.parse_args()
     eq, cfg = check_equivalence(args.golden)
@@ -442,7 +444,9 @@ def main():
     g = torch.Generator().manual_seed(1)
     timings = []
     with torch.no_grad():
-        for n in [int(s) for s in args.threads.split(",")]:
+        thread_counts = [int(s) for s in args.threads.split(",")]
+        first_threads = thread_counts[0]
+        for n in thread_counts:
             torch.set_num_threads(n)
             row = {"threads": n, "torch_threads": torch.get_num_threads()}
             lat32 = torch.randn(1, 4, 8, 32, 32, generator=g)
@@ -455,14 +459,21 @@ def main():
                  "batch 1, 77-token context: what `mindanim bench unet-tiny` times"),
                 ("unet3d_step_cfg_b2_ctx20_32x32", lambda: unet(torch.cat([lat32, lat32]), torch.tensor(500), ctx20), args.repeats,
                  "CFG batch 2, 20-token context"),
-                ("ddim20_cfg_32x32", lambda: ddim_loop(unet, lat32, cond, uncond, 20), args.loop_repeats,
-                 "20 DDIM steps, guidance 12.5, batch 2, 1x4x8x32x32"),
-                ("ddim20_cfg_16x16", lambda: ddim_loop(unet, lat16, cond, uncond, 20), args.loop_repeats,
-                 "20 DDIM steps, guidance 12.5, batch 2, 1x4x8x16x16: the UNet part of `mindanim bench tiny-pipeline`"),
             ]
+            loops = {
+                "16": ("ddim20_cfg_16x16", lambda: ddim_loop(unet, lat16, cond, uncond, 20),
+                       "20 DDIM steps, guidance 12.5, batch 2, 1x4x8x16x16: the UNet+DDIM part of `mindanim bench tiny-pipeline`"),
+                "32": ("ddim20_cfg_32x32", lambda: ddim_loop(unet, lat32, cond, uncond, 20),
+                       "20 DDIM steps, guidance 12.5, batch 2, 1x4x8x32x32"),
+            }
+            # the loops are long on a loaded 2-core machine: time them with the first thread count only
+            if n == first_threads:
+                cases += [(name, fn, args.loop_repeats, note) for key, (name, fn, note) in loops.items()
+                          if key in args.loop_sizes.split(",")]
             for name, fn, reps, note in cases:
                 before = load_avg()
-                med, all_times = median_seconds(fn, reps)
+                # the loops run after the steps have warmed the model up: no extra warm-up loop
+                med, all_times = median_seconds(fn, reps, warm_up=not name.startswith("ddim"))
                 row[name] = {"median_s": med, "runs_s": all_times, "note": note,
                              "loadavg_1min_before": before, "loadavg_1min_after": load_avg()}
                 print(f"threads={n} {name}: median {med * 1000:.1f} ms over {reps} runs (load {before:.1f}->{load_avg():.1f})", flush=True)
