@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from st_read import read_safetensors  # noqa: E402
+from st_read import openblas_threads, read_safetensors, set_threads  # noqa: E402
 
 
 def residual_mlp(x, blocks):
@@ -343,7 +343,7 @@ def time_training(kind, steps, batch=64, voxels=4500, clips=4000):
         "extrapolation": f"median of {steps} timed steps (after 1 warm-up) x {batches} batches ({clips} clips / {batch})",
         "loss": note, "rss_now_mib": rss_mib(),
         "peak_rss_mib_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "loadavg_1min_before": before, "loadavg_1min_after": os.getloadavg()[0], "torch_threads": torch.get_num_threads(),
+        "loadavg_1min_before": before, "loadavg_1min_after": os.getloadavg()[0], "torch_threads": torch.get_num_threads(), "openblas_threads": openblas_threads(),
     }
     print(f"{kind}: {per:.3f} s/step (warm-up {warm:.2f} s), epoch ~ {per * batches:.1f} s, peak RSS "
           f"{out['peak_rss_mib_process']:.0f} MiB (load {before:.1f}->{out['loadavg_1min_after']:.1f})", flush=True)
@@ -360,7 +360,7 @@ def main():
                     "each decoder in its own process so peak RSS is per decoder)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     result = {"benchmark": "torch-decoders", "torch": torch.__version__, "threads": args.threads}
     if not args.skip_check:
         eq, names = check_equivalence(args.golden)

@@ -8,6 +8,9 @@ import time
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from st_read import openblas_threads, set_threads  # noqa: E402
+
 
 def loaded_libraries():
     libs = set()
@@ -30,7 +33,7 @@ def openblas_config():
 
 
 def gflops(threads, n=1024, reps=5):
-    torch.set_num_threads(threads)
+    set_threads(threads)
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
     t0 = time.perf_counter()
@@ -49,7 +52,7 @@ def main():
         "loaded_blas_like_libraries": loaded_libraries(),
         "openblas": openblas_config(),
         "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
-        "sgemm_1024_gflops": {"1_thread": gflops(1), "2_threads": gflops(2)},
+        "sgemm_1024_gflops": {"1_thread": gflops(1), "2_threads": gflops(2), "openblas_threads_after": openblas_threads()},
         "cpu_count": os.cpu_count(),
         "loadavg": os.getloadavg(),
     }

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from st_read import read_safetensors  # noqa: E402
+from st_read import openblas_threads, read_safetensors, set_threads  # noqa: E402
 
 
 def frames_to_batch(x):
@@ -447,8 +447,8 @@ def main():
         thread_counts = [int(s) for s in args.threads.split(",")]
         first_threads = thread_counts[0]
         for n in thread_counts:
-            torch.set_num_threads(n)
-            row = {"threads": n, "torch_threads": torch.get_num_threads()}
+            set_threads(n)
+            row = {"threads": n, "torch_threads": torch.get_num_threads(), "openblas_threads": openblas_threads()}
             lat32 = torch.randn(1, 4, 8, 32, 32, generator=g)
             lat16 = torch.randn(1, 4, 8, 16, 16, generator=g)
             ctx77 = torch.randn(1, 77, 32, generator=g)

@@ -23,3 +23,21 @@ def read_safetensors(path):
                               offset=base + begin).reshape(info["shape"])
         out[name] = torch.from_numpy(array.copy())
     return out
+
+
+def set_threads(n):
+    """torch.set_num_threads(n) and the same for OpenBLAS: this torch build (BLAS_INFO=generic) does not forward it."""
+    import ctypes
+    torch.set_num_threads(n)
+    try:
+        ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(n)
+    except (OSError, AttributeError):
+        pass
+
+
+def openblas_threads():
+    import ctypes
+    try:
+        return ctypes.CDLL("libopenblas.so.0").openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return None
