@@ -24,6 +24,8 @@ internal static class BenchCommand
                 }
                 return ExitCodes.Success;
             }
+            // Reading the device applies --threads (torch intra-op threads) before anything is timed.
+            _ = ctx.Device;
             var results = new Dictionary<string, IReadOnlyList<Measurement>>();
             foreach (var name in parse.GetValue(names)!)
             {
