@@ -41,7 +41,8 @@ public static class Measure
             {
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 {
-                    return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+                    // "VmHWM:\t  123 kB": from 8 digits on no space follows the tab.
+                    return double.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
                 }
             }
         }
