@@ -100,8 +100,10 @@ class Attention(nn.Module):
                 return torch.cat([t[:, first], t[:, prev]], dim=2).reshape(-1, 2 * t.shape[2], t.shape[3])
 
             k, v = gather(k), gather(v)
-        q, k, v = self.split(q), self.split(k), self.split(v)
-        p = torch.softmax(torch.bmm(q, k.transpose(1, 2)) * self.scale, dim=-1)
+        q, k, v = self.split(q) * self.scale, self.split(k), self.split(v)
+        # scaling q (small) instead of the (tokens x keys) scores saves a full pass over the largest tensor;
+        # torch 1.13 has no fused scaled_dot_product_attention, so the score matrix is materialised as in diffusers 0.11.1
+        p = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)
         o = torch.bmm(p, v)
         bh, n, d = o.shape
         o = o.reshape(bh // self.heads, self.heads, n, d).permute(0, 2, 1, 3).reshape(bh // self.heads, n, self.heads * d)
