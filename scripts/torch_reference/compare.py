@@ -29,7 +29,7 @@ def cs_value(doc, bench, prefix):
 def fmt(v, unit="s"):
     if v is None:
         return "—"
-    return f"{v:.3g} {unit}"
+    return f"{v:.0f} {unit}" if unit == "MiB" else f"{v:.3g} {unit}"
 
 
 def ratio(cs, pt):
