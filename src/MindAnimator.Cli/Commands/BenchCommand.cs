@@ -24,7 +24,7 @@ internal static class BenchCommand
                 }
                 return ExitCodes.Success;
             }
-            // Applies --threads (and resolves --device) before any tensor work.
+            // Reading the device applies --threads (torch intra-op threads) before anything is timed.
             _ = ctx.Device;
             var results = new Dictionary<string, IReadOnlyList<Measurement>>();
             foreach (var name in parse.GetValue(names)!)

@@ -41,12 +41,17 @@ public static class Measure
             {
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 {
-                    return double.Parse(line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+                    return StatusLineMiB(line);
                 }
             }
         }
         return Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
     }
+
+    /// <summary>The kB value of a /proc/self/status line such as "VmHWM:\t  123 kB", in MiB.</summary>
+    internal static double StatusLineMiB(string line) =>
+        // From 8 digits on no space follows the tab, so split on both.
+        double.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
 
     /// <summary>Current resident memory in MiB.</summary>
     public static double RssMiB()
