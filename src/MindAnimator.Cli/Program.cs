@@ -19,7 +19,7 @@ public static class Program
         root.Subcommands.Add(TrainCommands.Build());
         root.Subcommands.Add(CommandRunner.Pending("reconstruct", "Decode fMRI into 8-frame videos with the inflated Stable Diffusion.", "issue #6: from fMRI to video"));
         root.Subcommands.Add(EvalCommand.Build());
-        root.Subcommands.Add(CommandRunner.Pending("permtest", "Frame-shuffle permutation test: does the motion come from the fMRI?", "issue #6: from fMRI to video"));
+        root.Subcommands.Add(PermtestCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(ConfigCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());

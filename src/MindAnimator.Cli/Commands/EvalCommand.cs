@@ -110,7 +110,7 @@ internal static class EvalCommand
         return command;
     }
 
-    private static (IClipSource Prediction, IClipSource GroundTruth) OpenInputs(string? pred, string? gt, string? sideBySide)
+    internal static (IClipSource Prediction, IClipSource GroundTruth) OpenInputs(string? pred, string? gt, string? sideBySide)
     {
         if (sideBySide is not null)
         {

@@ -490,6 +490,7 @@ public sealed record PermtestSettings
     [Bounds(1, 1000)]
     public int Repeats { get; init; } = 5;
 
-    [OneOf("epe", "ssim", "psnr", "hue-pcc", "clip-pcc")]
+    /// <summary>epe (the official test's main metric, lower is better), ssim or psnr (frame by frame, higher is better).</summary>
+    [OneOf("epe", "ssim", "psnr")]
     public string Metric { get; init; } = "epe";
 }
