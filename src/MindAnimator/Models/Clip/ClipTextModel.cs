@@ -101,7 +101,7 @@ public sealed class ClipTextModel : nn.Module
 
     /// <summary>Builds the model from a transformers folder (config.json + model.safetensors or pytorch_model.bin).</summary>
     public static ClipTextModel FromFolder(string folder, Device? device = null) =>
-        FromFiles(Path.Combine(folder, "config.json"), ClipWeights.Find(folder), device);
+        FromFiles(Path.Combine(folder, "config.json"), StateDict.FindWeights(folder, StateDict.TransformersWeightFiles), device);
 
     /// <summary>Builds the model from its config.json and loads a checkpoint strictly by name.</summary>
     public static ClipTextModel FromFiles(string configPath, string weightsPath, Device? device = null)
@@ -137,7 +137,7 @@ public sealed class ClipTextModelWithProjection : nn.Module
     public ClipTextConfig Config { get; }
 
     public static ClipTextModelWithProjection FromFolder(string folder, Device? device = null) =>
-        FromFiles(Path.Combine(folder, "config.json"), ClipWeights.Find(folder), device);
+        FromFiles(Path.Combine(folder, "config.json"), StateDict.FindWeights(folder, StateDict.TransformersWeightFiles), device);
 
     public static ClipTextModelWithProjection FromFiles(string configPath, string weightsPath, Device? device = null)
     {
@@ -152,24 +152,5 @@ public sealed class ClipTextModelWithProjection : nn.Module
     {
         var (last, pooled, states) = text_model.Forward(inputIds, attentionMask, outputHiddenStates);
         return new ClipTextOutput(last, pooled, text_projection.call(pooled), states);
-    }
-}
-
-/// <summary>Finds the weights file of a transformers model folder.</summary>
-internal static class ClipWeights
-{
-    private static readonly string[] Candidates = ["model.safetensors", "pytorch_model.bin"];
-
-    public static string Find(string folder)
-    {
-        foreach (var name in Candidates)
-        {
-            var path = Path.Combine(folder, name);
-            if (File.Exists(path))
-            {
-                return path;
-            }
-        }
-        throw new MindAnimatorException($"{folder}: no weights file (expected {string.Join(" or ", Candidates)}).");
     }
 }

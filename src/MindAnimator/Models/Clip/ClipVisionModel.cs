@@ -100,7 +100,7 @@ public sealed class ClipVisionModelWithProjection : nn.Module
 
     /// <summary>Builds the model from a transformers folder (config.json + model.safetensors or pytorch_model.bin).</summary>
     public static ClipVisionModelWithProjection FromFolder(string folder, Device? device = null) =>
-        FromFiles(Path.Combine(folder, "config.json"), ClipWeights.Find(folder), device);
+        FromFiles(Path.Combine(folder, "config.json"), StateDict.FindWeights(folder, StateDict.TransformersWeightFiles), device);
 
     /// <summary>
     /// Builds the model from its config.json and loads a checkpoint strictly by name. A full CLIPModel checkpoint

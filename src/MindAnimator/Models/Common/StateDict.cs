@@ -70,6 +70,26 @@ public static class StateDict
         }
     }
 
+    /// <summary>Names of a diffusers model's weights (unet/, vae/), in order of preference.</summary>
+    public static readonly string[] DiffusersWeightFiles = { "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin" };
+
+    /// <summary>Names of a transformers model's weights (text_encoder/, a CLIP folder), in order of preference.</summary>
+    public static readonly string[] TransformersWeightFiles = { "model.safetensors", "pytorch_model.bin" };
+
+    /// <summary>The first of <paramref name="candidates"/> present in <paramref name="folder"/>; a clear error when none is.</summary>
+    public static string FindWeights(string folder, IReadOnlyList<string> candidates)
+    {
+        foreach (var name in candidates)
+        {
+            var path = Path.Combine(folder, name);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+        throw new MindAnimatorException($"{folder}: no weights file (expected {string.Join(" or ", candidates)}).");
+    }
+
     /// <summary>Reads a checkpoint file and loads it strictly into the module.</summary>
     public static void LoadFile(nn.Module module, string path, IEnumerable<string>? ignoreUnexpected = null)
     {

@@ -166,7 +166,7 @@ public sealed class AutoencoderKl : nn.Module<Tensor, Tensor>
     public static AutoencoderKl FromPretrained(string folder, ILogger? log = null)
     {
         var config = AutoencoderKlConfig.Load(Path.Combine(folder, "config.json"));
-        var weightsPath = DiffusersWeights.Find(folder, "diffusion_pytorch_model");
+        var weightsPath = StateDict.FindWeights(folder, StateDict.DiffusersWeightFiles);
         var model = new AutoencoderKl(config);
         model.LoadWeights(weightsPath);
         model.eval();

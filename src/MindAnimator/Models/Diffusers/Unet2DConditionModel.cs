@@ -23,7 +23,7 @@ public sealed class Unet2DConditionModel : UnetConditionModel
     /// e.g. a local Stable Diffusion v1.5 <c>unet/</c>; the model is in eval mode with frozen parameters.
     /// </summary>
     public static Unet2DConditionModel FromPretrained(string directory, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
-        FromFiles(Path.Combine(directory, "config.json"), FindWeights(directory), device, dtype);
+        FromFiles(Path.Combine(directory, "config.json"), StateDict.FindWeights(directory, StateDict.DiffusersWeightFiles), device, dtype);
 
     /// <summary>Loads a UNet from an explicit config file and weights file (.safetensors, .bin, .pth).</summary>
     public static Unet2DConditionModel FromFiles(string configPath, string weightsPath, Device? device = null, ScalarType dtype = ScalarType.Float32)

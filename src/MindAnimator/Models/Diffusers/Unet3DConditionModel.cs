@@ -32,7 +32,7 @@ public sealed class Unet3DConditionModel : UnetConditionModel
     /// </summary>
     public static Unet3DConditionModel FromPretrained2D(string directory, long temporalSeed = 0, string? temporalWeights = null,
         Device? device = null, ScalarType dtype = ScalarType.Float32) =>
-        FromFiles2D(Path.Combine(directory, "config.json"), FindWeights(directory), temporalSeed, temporalWeights, device, dtype);
+        FromFiles2D(Path.Combine(directory, "config.json"), StateDict.FindWeights(directory, StateDict.DiffusersWeightFiles), temporalSeed, temporalWeights, device, dtype);
 
     /// <summary>As <see cref="FromPretrained2D"/> with explicit config and weights files.</summary>
     public static Unet3DConditionModel FromFiles2D(string configPath, string weights2DPath, long temporalSeed = 0, string? temporalWeights = null,

@@ -160,20 +160,6 @@ public abstract class UnetConditionModel : nn.Module<Tensor, Tensor, Tensor, Ten
         return conv_out.forward(x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Finds the weights file of a diffusers model folder (safetensors preferred, then .bin).</summary>
-    protected static string FindWeights(string directory)
-    {
-        foreach (var name in new[] { "diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin" })
-        {
-            var path = Path.Combine(directory, name);
-            if (File.Exists(path))
-            {
-                return path;
-            }
-        }
-        throw new MindAnimatorException($"{directory}: no diffusion_pytorch_model.safetensors or diffusion_pytorch_model.bin found.");
-    }
-
     /// <summary>
     /// Inference: no gradients, intermediates freed on return; inputs are moved to the model's device and dtype and
     /// the prediction comes back in the sample's dtype.
