@@ -52,4 +52,20 @@ public sealed class InflatedPipelineParityTests
         using var uncond = pipeline.EncodePrompt(VideoSamplingOptions.MindAnimatorNegativePrompt, (int)io["input.prompt_embeds"].shape[1]);
         GoldenTensors.AssertClose(expected, uncond, atol, "intermediate.uncond_embeddings");
     }
+
+    [Fact]
+    public void Bfloat16_unet_gives_nearly_the_same_video()
+    {
+        using var io = new GoldenTensors("pipeline_tiny");
+        using var tiny = new TinyStableDiffusion();
+        using var pipeline = StableDiffusionFolder.Open(tiny.Root).LoadInflatedPipeline(tiny.Inflation with { UnetDtype = ScalarType.BFloat16 });
+        using var video = pipeline.Generate(io["input.prompt_embeds"], io["input.latents"], new VideoSamplingOptions { NumInferenceSteps = 2 });
+        using var reference = StableDiffusionFolder.Open(tiny.Root).LoadInflatedPipeline(tiny.Inflation);
+        using var expected = reference.Generate(io["input.prompt_embeds"], io["input.latents"], new VideoSamplingOptions { NumInferenceSteps = 2 });
+        Assert.Equal(ScalarType.Float32, video.dtype);
+        var meanError = (video - expected).abs().mean().item<float>();
+        Assert.InRange(meanError, 0, 0.05);
+        Assert.Equal(ScalarType.BFloat16, InflationOptions.ParseDtype("bfloat16"));
+        Assert.Contains("diffusion.dtype", Assert.Throws<MindAnimatorException>(() => InflationOptions.ParseDtype("int8")).Message);
+    }
 }

@@ -14,6 +14,21 @@ public sealed record InflationOptions
 
     /// <summary>A file with trained or recorded temporal (`_temp.`) tensors replacing the initialisation.</summary>
     public string? TemporalWeights { get; init; }
+
+    /// <summary>
+    /// Weight dtype of the UNet, where nearly all of the compute is: float16 (GPUs) or bfloat16 halve its memory; the
+    /// latents, the scheduler maths, the VAE and the text encoder stay float32.
+    /// </summary>
+    public ScalarType UnetDtype { get; init; } = ScalarType.Float32;
+
+    /// <summary>Parses `diffusion.dtype` (float32, float16, bfloat16).</summary>
+    public static ScalarType ParseDtype(string name) => name switch
+    {
+        "float32" => ScalarType.Float32,
+        "float16" => ScalarType.Float16,
+        "bfloat16" => ScalarType.BFloat16,
+        _ => throw new MindAnimatorException($"diffusion.dtype '{name}': expected float32, float16 or bfloat16."),
+    };
 }
 
 /// <summary>
@@ -88,7 +103,7 @@ public sealed class StableDiffusionFolder
     public Unet3DConditionModel LoadInflatedUnet(InflationOptions? options = null, Device? device = null)
     {
         options ??= new InflationOptions();
-        var unet = Unet3DConditionModel.FromPretrained2D(UnetFolder, options.TemporalSeed, options.TemporalWeights, device);
+        var unet = Unet3DConditionModel.FromPretrained2D(UnetFolder, options.TemporalSeed, options.TemporalWeights, device, options.UnetDtype);
         _log.Information("Inflated UNet loaded from {Folder} (temporal layers: {Temporal})", UnetFolder,
             options.TemporalWeights ?? $"initialised with seed {options.TemporalSeed}");
         return unet;
