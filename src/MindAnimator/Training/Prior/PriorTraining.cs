@@ -211,7 +211,8 @@ public static class PriorTraining
         AtomicFile.WriteAllText(Path.Combine(outFolder, "losses.csv"), csv.ToString(), overwrite: true);
         static double? Mean(IReadOnlyList<double> v, bool first)
         {
-            var n = Math.Min(100, v.Count);
+            // A tenth of the run, at most 100 steps, so the first and last windows do not overlap.
+            var n = Math.Clamp(v.Count / 10, 1, 100);
             return n == 0 ? null : (first ? v.Take(n) : v.Skip(v.Count - n)).Average();
         }
         var summary = new Dictionary<string, object?>

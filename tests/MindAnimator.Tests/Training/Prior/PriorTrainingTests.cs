@@ -236,6 +236,9 @@ public sealed class PriorTrainingTests
         Assert.Equal(1 + 9, File.ReadAllLines(Path.Combine(dir.Path, "losses.csv")).Length);
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "prior.json")));
         Assert.Equal(4, summary.RootElement.GetProperty("captions").GetInt32());
+        var unetStage = summary.RootElement.GetProperty("stages").GetProperty("unet");
+        Assert.Equal(result.Losses["unet"][0], unetStage.GetProperty("first_loss_mean").GetDouble());
+        Assert.Equal(result.Losses["unet"][^1], unetStage.GetProperty("last_loss_mean").GetDouble());
         // Every simulator word is one token of the written tokenizer, besides the training captions' words.
         var tokenizer = ClipTokenizer.FromFolder(Path.Combine(result.ClipFolder));
         Assert.Equal(3, tokenizer.Tokenize("counterclockwise").Count);
