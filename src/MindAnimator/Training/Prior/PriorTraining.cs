@@ -213,7 +213,7 @@ public static class PriorTraining
         {
             // A tenth of the run, at most 100 steps, so the first and last windows do not overlap.
             var n = Math.Clamp(v.Count / 10, 1, 100);
-            return n == 0 ? null : (first ? v.Take(n) : v.Skip(v.Count - n)).Average();
+            return v.Count == 0 ? null : (first ? v.Take(n) : v.Skip(v.Count - n)).Average();
         }
         var summary = new Dictionary<string, object?>
         {

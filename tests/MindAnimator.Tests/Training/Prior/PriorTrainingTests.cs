@@ -229,6 +229,14 @@ public sealed class PriorTrainingTests
         var (rgb, captions) = TinyFrames();
         using var _ = rgb;
         var config = new MindAnimatorConfig { Seed = 5, Prior = TinySettings with { VaeSteps = 3, ClipSteps = 3, UnetSteps = 3 } };
+        // A stage can be skipped (0 steps); its record says so.
+        using (var skipped = TestEnvironment.NewTempDir())
+        {
+            var none = PriorTraining.Train(rgb, captions, skipped.Path, config with { Prior = config.Prior with { VaeSteps = 0, UnetSteps = 0 } }, Logger.None);
+            Assert.Empty(none.Losses["unet"]);
+            using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(skipped.Path, "prior.json")));
+            Assert.Equal(JsonValueKind.Null, record.RootElement.GetProperty("stages").GetProperty("vae").GetProperty("last_loss_mean").ValueKind);
+        }
         var result = PriorTraining.Train(rgb, captions, dir.Path, config, Logger.None);
         Assert.Equal(new[] { 3, 3, 3 }, new[] { "vae", "clip", "unet" }.Select(k => result.Losses[k].Count));
         Assert.True(result.ScalingFactor > 0);
