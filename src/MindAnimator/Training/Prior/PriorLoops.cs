@@ -30,8 +30,7 @@ public sealed record PriorLoopOptions
 /// latents, conditioned on the text tower's last hidden state, with caption dropout for classifier-free guidance).
 /// Only parameters with requires_grad are optimised. Each returns the loss of every step.
 /// </summary>
-// Mirrors diffusers examples/text_to_image/train_text_to_image.py (noise, timesteps, ε-MSE), latent-diffusion's
-// AutoencoderKL loss (L1 + KL) and transformers modeling_clip.py (clip_loss, logit_scale).
+// Mirrors diffusers examples/text_to_image/train_text_to_image.py (noise, timesteps, ε-MSE; the VAE and CLIP losses follow latent-diffusion and transformers clip_loss).
 public static class PriorLoops
 {
     /// <summary>Trains the VAE on RGB frames (N, H, W, 3) uint8: mean |x − decode(z)| + klWeight · KL per image, z ~ posterior.</summary>

@@ -42,7 +42,7 @@ public static class PriorTraining
     public static PriorTrainingResult Train(Tensor rgb, IReadOnlyList<string> frameCaptions, string outFolder, MindAnimatorConfig config, ILogger log)
     {
         var s = config.Prior;
-        var frameSize = (int)rgb.shape[1];
+        var frameSize = rgb.dim() == 4 ? (int)rgb.shape[1] : 0;
         if (rgb.dim() != 4 || rgb.shape[2] != frameSize || rgb.shape[3] != 3 || rgb.dtype != ScalarType.Byte || rgb.shape[0] != frameCaptions.Count)
         {
             throw new ArgumentException($"frames must be square uint8 (N, H, W, 3) with one caption each, got {rgb.dtype} [{string.Join(", ", rgb.shape)}] and {frameCaptions.Count} captions.", nameof(rgb));
