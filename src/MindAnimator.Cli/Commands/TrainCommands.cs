@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MindAnimator.Training;
+using MindAnimator.Training.Prior;
 
 namespace MindAnimator.Cli.Commands;
 
@@ -12,7 +13,7 @@ internal static class TrainCommands
         train.Subcommands.Add(Decoder("semantic", "fMRI → CLIP space and SD text-condition tokens (tri-modal contrastive)."));
         train.Subcommands.Add(Decoder("structure", "fMRI → the first frame's VAE latent."));
         train.Subcommands.Add(Decoder("motion", "Consistency Motion Generator: next-frame latents under a sparse causal mask."));
-        train.Subcommands.Add(CommandRunner.Pending("prior", "The demo's small Stable-Diffusion-shaped generative prior (single frames and captions only).", "issue #6: from fMRI to video", "train prior"));
+        train.Subcommands.Add(Prior());
         return train;
     }
 
@@ -37,6 +38,23 @@ internal static class TrainCommands
         command.Options.Add(features);
         command.Options.Add(output);
         command.Options.Add(resume);
+        return command;
+    }
+
+    private static Command Prior()
+    {
+        var data = new Option<string>("--data", "-d") { Description = "Dataset folder with clips and captions (from `data simulate` or `data import`); only its training and validation clips are used.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder: sd/ (diffusers Stable Diffusion layout), clip/ (transformers CLIP), losses.csv, prior.json.", DefaultValueFactory = _ => "runs/prior" };
+        var command = CommandRunner.Verb("prior", "The demo's small Stable-Diffusion-shaped generative prior, trained on single frames and their captions only (never frame order).", (ctx, parse) =>
+        {
+            var run = ctx.CreateRun(parse.GetValue(output)!);
+            _ = ctx.Device;
+            var result = PriorTraining.Run(parse.GetValue(data)!, run.Path, ctx.Config, ctx.Log);
+            ctx.Log.Information("Prior trained on {Frames} frames: use --sd {Sd} and --clip {Clip}", result.Frames, result.StableDiffusionFolder, result.ClipFolder);
+            return ExitCodes.Success;
+        }, path: "train prior");
+        command.Options.Add(data);
+        command.Options.Add(output);
         return command;
     }
 }

@@ -37,6 +37,8 @@ public sealed record MindAnimatorConfig : IValidatedSection
 
     public DiffusionSettings Diffusion { get; init; } = new();
 
+    public PriorSettings Prior { get; init; } = new();
+
     public EvalSettings Eval { get; init; } = new();
 
     public PermtestSettings Permtest { get; init; } = new();
@@ -442,6 +444,107 @@ public sealed record DiffusionSettings
 
     [Bounds(1, 1024)]
     public int BatchSize { get; init; } = 1;
+}
+
+/// <summary>
+/// The demo's generative prior (`mindanim train prior`): a small Stable-Diffusion-shaped model trained on single frames
+/// and their captions. Widths are sized for a 2-core CPU at 64×64 frames; text_hidden and projection_dim must equal
+/// semantic.token_dim and semantic.clip_dim for the decoders trained on its features.
+/// </summary>
+public sealed record PriorSettings
+{
+    /// <summary>VAE block widths; the latent side is the frame side / 2^(blocks − 1).</summary>
+    [Bounds(1, 4096)]
+    public int[] VaeChannels { get; init; } = { 32, 64, 64 };
+
+    [Bounds(1, 16)]
+    public int VaeLayersPerBlock { get; init; } = 1;
+
+    [Bounds(1, 64)]
+    public int LatentChannels { get; init; } = 4;
+
+    /// <summary>GroupNorm groups of the VAE and the UNet (must divide every width).</summary>
+    [Bounds(1, 1024)]
+    public int NormGroups { get; init; } = 8;
+
+    /// <summary>Weight of the KL term of the VAE loss (latent-diffusion's 1e-6).</summary>
+    [Bounds(0, 1)]
+    public double KlWeight { get; init; } = 1e-6;
+
+    /// <summary>Latent scale stored in vae/config.json; 0 = measured after VAE training (1 / std of the latents).</summary>
+    [Bounds(0, 100)]
+    public double ScalingFactor { get; init; }
+
+    [Bounds(1, 4096)]
+    public int TextHidden { get; init; } = 32;
+
+    [Bounds(1, 64)]
+    public int TextLayers { get; init; } = 2;
+
+    [Bounds(1, 64)]
+    public int TextHeads { get; init; } = 2;
+
+    [Bounds(1, 16384)]
+    public int TextIntermediate { get; init; } = 128;
+
+    /// <summary>Width of the shared CLIP embedding space.</summary>
+    [Bounds(1, 4096)]
+    public int ProjectionDim { get; init; } = 32;
+
+    [Bounds(1, 4096)]
+    public int VisionHidden { get; init; } = 64;
+
+    [Bounds(1, 64)]
+    public int VisionLayers { get; init; } = 2;
+
+    [Bounds(1, 64)]
+    public int VisionHeads { get; init; } = 2;
+
+    [Bounds(1, 16384)]
+    public int VisionIntermediate { get; init; } = 128;
+
+    /// <summary>Side of the vision tower's square patches (must divide the frame size).</summary>
+    [Bounds(1, 512)]
+    public int PatchSize { get; init; } = 8;
+
+    [Bounds(1, 4096)]
+    public int[] UnetChannels { get; init; } = { 32, 64 };
+
+    [Bounds(1, 16)]
+    public int UnetLayersPerBlock { get; init; } = 1;
+
+    /// <summary>Attention heads per UNet block (diffusers' attention_head_dim).</summary>
+    [Bounds(1, 64)]
+    public int UnetHeads { get; init; } = 2;
+
+    /// <summary>Share of UNet training captions replaced by the empty caption (for classifier-free guidance).</summary>
+    [Bounds(0, 1)]
+    public double CaptionDropout { get; init; } = 0.1;
+
+    [Bounds(0, 10_000_000)]
+    public int VaeSteps { get; init; } = 3000;
+
+    [Bounds(0, 10_000_000)]
+    public int ClipSteps { get; init; } = 2000;
+
+    [Bounds(0, 10_000_000)]
+    public int UnetSteps { get; init; } = 6000;
+
+    [Bounds(1, 4096)]
+    public int BatchSize { get; init; } = 32;
+
+    [Bounds(0, 10)]
+    public double VaeLearningRate { get; init; } = 5e-4;
+
+    [Bounds(0, 10)]
+    public double ClipLearningRate { get; init; } = 5e-4;
+
+    [Bounds(0, 10)]
+    public double UnetLearningRate { get; init; } = 5e-4;
+
+    /// <summary>Log the running loss every this many steps.</summary>
+    [Bounds(1, 1_000_000)]
+    public int LogEvery { get; init; } = 100;
 }
 
 /// <summary>The metric suite (Evaluation_Metrics/).</summary>

@@ -12,6 +12,23 @@ public static class CaptionWriter
     private static readonly string[] GrowVerbs = { "growing", "getting bigger", "expanding" };
     private static readonly string[] ShrinkVerbs = { "shrinking", "getting smaller", "contracting" };
 
+    /// <summary>
+    /// Every word a caption can contain (and the comma): the vocabulary the demo prior's tokenizer is built from.
+    /// Kept beside the templates so that a new template word is listed here too.
+    /// </summary>
+    public static IReadOnlyList<string> Words()
+    {
+        var phrases = new List<string> { "a an and then , slowly quickly small large clockwise counterclockwise" };
+        phrases.AddRange(SceneVocabulary.Shapes);
+        phrases.AddRange(SceneVocabulary.ObjectColors.Select(c => c.Name));
+        phrases.AddRange(SceneVocabulary.BackgroundColors.Select(c => c.Name));
+        phrases.AddRange(SceneVocabulary.Textures.Where(t => t != "solid"));
+        phrases.AddRange(TranslateVerbs.Concat(StillVerbs).Concat(RotateVerbs).Concat(GrowVerbs).Concat(ShrinkVerbs));
+        phrases.AddRange(SceneVocabulary.Directions.Select(DirectionWords));
+        phrases.AddRange(SceneVocabulary.Backgrounds.Select(b => BackgroundPhrase(b, string.Empty)));
+        return phrases.SelectMany(p => p.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).ToList();
+    }
+
     public static string Caption(IReadOnlyList<ScenePart> parts, ref SimRandom rng)
     {
         var phrases = new List<string>(parts.Count);
@@ -54,12 +71,14 @@ public static class CaptionWriter
         _ => direction,
     };
 
-    private static string BackgroundPhrase(SceneSpec s) => s.Background switch
+    private static string BackgroundPhrase(SceneSpec s) => BackgroundPhrase(s.Background, s.BackgroundColor);
+
+    private static string BackgroundPhrase(string background, string color) => background switch
     {
-        "plain" => $"on a plain {s.BackgroundColor} background",
-        "striped" => $"over a striped {s.BackgroundColor} background",
-        "gradient" => $"in front of a {s.BackgroundColor} gradient background",
-        _ => $"on a checkered {s.BackgroundColor} background",
+        "plain" => $"on a plain {color} background",
+        "striped" => $"over a striped {color} background",
+        "gradient" => $"in front of a {color} gradient background",
+        _ => $"on a checkered {color} background",
     };
 
     private static bool StartsWithVowel(string word) => word.Length > 0 && "aeiou".Contains(word[0]);

@@ -379,7 +379,7 @@ public sealed class ClipTokenizer
     }
 
     // GPT-2/CLIP bytes_to_unicode: printable Latin-1 bytes stand for themselves, the others for 256 + n.
-    private static (string[] ByteToChar, Dictionary<char, byte> CharToByte) BuildByteTables()
+    internal static (string[] ByteToChar, Dictionary<char, byte> CharToByte) BuildByteTables()
     {
         var byteToChar = new string[256];
         var charToByte = new Dictionary<char, byte>();

@@ -1,0 +1,37 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MindAnimator.Training.Prior;
+
+/// <summary>Initialisation of models built to be trained rather than loaded.</summary>
+public static class FreshWeights
+{
+    /// <summary>
+    /// Sets every GroupNorm and LayerNorm to the identity (weight 1, bias 0), as PyTorch initialises them. TorchSharp 0.107
+    /// leaves the affine parameters of a new GroupNorm as uninitialised memory (NaN at times), which only a loaded
+    /// checkpoint overwrites. Returns how many norms were reset.
+    /// </summary>
+    public static int ResetNorms(nn.Module module)
+    {
+        using var noGrad = no_grad();
+        var count = 0;
+        foreach (var (_, m) in module.named_modules())
+        {
+            var (weight, bias) = m switch
+            {
+                GroupNorm g => (g.weight, g.bias),
+                LayerNorm l => (l.weight, l.bias),
+                _ => (null, null),
+            };
+            if (weight is null && bias is null)
+            {
+                continue;
+            }
+            weight?.fill_(1);
+            bias?.zero_();
+            count++;
+        }
+        return count;
+    }
+}
