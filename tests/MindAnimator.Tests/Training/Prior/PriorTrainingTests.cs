@@ -13,7 +13,15 @@ using static TorchSharp.torch;
 
 namespace MindAnimator.Tests.Training.Prior;
 
+/// <summary>
+/// Fresh models take their initial weights from libtorch's global generator, which tests running in parallel would
+/// draw from too; the same-seed-same-losses checks therefore run on their own.
+/// </summary>
+[CollectionDefinition(nameof(PriorTrainingTests), DisableParallelization = true)]
+public sealed class PriorTrainingCollection;
+
 /// <summary>The prior's training loops and model folders, on a handful of 16×16 frames with tiny models.</summary>
+[Collection(nameof(PriorTrainingTests))]
 public sealed class PriorTrainingTests
 {
     private const int Size = 16;
