@@ -15,7 +15,7 @@ public sealed class ClipImageEmbedder : IImageEmbedder, IDisposable
     {
         _model = ClipVisionModelWithProjection.FromFolder(folder);
         var size = _model.Config.ImageSize;
-        _processor = new ClipImageProcessor { CropOffsetRounding = CropRounding.HalfToEven, ShortestEdge = size, CropHeight = size, CropWidth = size };
+        _processor = ClipImageProcessor.OpenAiClipAt(size);
         Name = Path.GetFullPath(folder);
     }
 

@@ -55,7 +55,7 @@ public sealed class FeatureModels : IDisposable
             ClipText = ClipTextModelWithProjection.FromFolder(clipFolder, device),
             ClipVision = vision,
             // The official targets use OpenAI's clip.load preprocessing (torchvision's centre crop), at the model's input size.
-            ImageProcessor = new ClipImageProcessor { CropOffsetRounding = CropRounding.HalfToEven, ShortestEdge = size, CropHeight = size, CropWidth = size },
+            ImageProcessor = ClipImageProcessor.OpenAiClipAt(size),
             SdTokenizer = sd.LoadTokenizer(),
             SdTextEncoder = sd.LoadTextEncoder(device),
             Vae = sd.LoadVae(device),

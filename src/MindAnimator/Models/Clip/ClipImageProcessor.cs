@@ -37,7 +37,11 @@ public sealed class ClipImageProcessor
     public CropRounding CropOffsetRounding { get; init; } = CropRounding.Floor;
 
     /// <summary>OpenAI CLIP's own preprocess (torchvision Resize(224, bicubic) on a PIL image, CenterCrop(224), Normalize).</summary>
-    public static ClipImageProcessor OpenAiClip { get; } = new() { CropOffsetRounding = CropRounding.HalfToEven };
+    public static ClipImageProcessor OpenAiClip { get; } = OpenAiClipAt(224);
+
+    /// <summary>OpenAI CLIP's preprocess for a model whose input is <paramref name="size"/>² (the vision config's image_size).</summary>
+    public static ClipImageProcessor OpenAiClipAt(int size) =>
+        new() { CropOffsetRounding = CropRounding.HalfToEven, ShortestEdge = size, CropHeight = size, CropWidth = size };
 
     /// <summary>
     /// Reads a transformers preprocessor_config.json (size.shortest_edge or size, crop_size, image_mean,

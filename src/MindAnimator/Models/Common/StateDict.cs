@@ -1,4 +1,5 @@
 using System.Collections;
+using MindAnimator.Data.Formats;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -68,6 +69,23 @@ public static class StateDict
             }
             dst.copy_(src.to(dst.dtype, dst.device));
         }
+    }
+
+    /// <summary>
+    /// Writes a state dict as .safetensors in the given order: float tensors as F32, integer buffers (position ids) as
+    /// I64 — what the reference checkpoints hold and <see cref="Read"/> reads back.
+    /// </summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> weights, bool overwrite)
+    {
+        var entries = new List<SafetensorsEntry>();
+        foreach (var (name, t) in weights)
+        {
+            using var c = t.detach().cpu().contiguous();
+            entries.Add(c.dtype == ScalarType.Int64
+                ? new SafetensorsEntry(name, "I64", c.shape, c.data<long>().ToArray().SelectMany(BitConverter.GetBytes).ToArray())
+                : SafetensorsWriter.Float32(name, c.to(ScalarType.Float32).data<float>().ToArray(), c.shape));
+        }
+        SafetensorsWriter.Write(path, entries, overwrite);
     }
 
     /// <summary>Names of a diffusers model's weights (unet/, vae/), in order of preference.</summary>

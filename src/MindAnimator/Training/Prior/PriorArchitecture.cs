@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using MindAnimator.Config;
 using MindAnimator.Data.Formats;
 using MindAnimator.Models.Clip;
+using MindAnimator.Models.Common;
 using MindAnimator.Models.Diffusers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -245,15 +246,7 @@ public static class PriorFolders
     public static void WriteWeights(string path, IEnumerable<KeyValuePair<string, Tensor>> weights)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var entries = new List<SafetensorsEntry>();
-        foreach (var (name, t) in weights)
-        {
-            using var c = t.detach().cpu().contiguous();
-            entries.Add(c.dtype == ScalarType.Int64
-                ? new SafetensorsEntry(name, "I64", c.shape, c.data<long>().ToArray().SelectMany(BitConverter.GetBytes).ToArray())
-                : SafetensorsWriter.Float32(name, c.to(ScalarType.Float32).data<float>().ToArray(), c.shape));
-        }
-        SafetensorsWriter.Write(path, entries, overwrite: true);
+        StateDict.Write(path, weights, overwrite: true);
     }
 
     private static void WriteJson(string path, JsonObject json)

@@ -50,7 +50,7 @@ public sealed class PriorBenchmark : IBenchmark
         }
 
         var vaeStep = PerStep(n => PriorLoops.TrainVae(vae, rgb, s.KlWeight, Options(n), Logger.None));
-        var processor = new ClipImageProcessor { CropOffsetRounding = CropRounding.HalfToEven, ShortestEdge = FrameSize, CropHeight = FrameSize, CropWidth = FrameSize };
+        var processor = ClipImageProcessor.OpenAiClipAt(FrameSize);
         using var pixels = processor.Preprocess(rgb);
         var (ids, _) = tokenizer.EncodeBatch(captions, 24);
         var clipStep = PerStep(n => PriorLoops.TrainClip(text, vision, logitScale, pixels, ids, ofFrame, Options(n), Logger.None));

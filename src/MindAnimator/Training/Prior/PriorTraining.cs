@@ -83,7 +83,7 @@ public static class PriorTraining
 
         // The CLIP towers see frames as FeatureModels will feed them.
         watch.Restart();
-        var processor = new ClipImageProcessor { CropOffsetRounding = CropRounding.HalfToEven, ShortestEdge = frameSize, CropHeight = frameSize, CropWidth = frameSize };
+        var processor = ClipImageProcessor.OpenAiClipAt(frameSize);
         using (var pixels = processor.Preprocess(rgb))
         {
             var (clipIds, _) = tokenizer.EncodeBatch(distinct, Math.Min(tokenizer.ModelMaxLength, distinct.Max(c => tokenizer.Encode(c).Ids.Length)));
