@@ -455,7 +455,7 @@ public sealed record PriorSettings
 {
     /// <summary>VAE block widths; the latent side is the frame side / 2^(blocks − 1).</summary>
     [Bounds(1, 4096)]
-    public int[] VaeChannels { get; init; } = { 32, 64, 64 };
+    public int[] VaeChannels { get; init; } = { 16, 32, 64 };
 
     [Bounds(1, 16)]
     public int VaeLayersPerBlock { get; init; } = 1;
@@ -522,13 +522,13 @@ public sealed record PriorSettings
     public double CaptionDropout { get; init; } = 0.1;
 
     [Bounds(0, 10_000_000)]
-    public int VaeSteps { get; init; } = 3000;
+    public int VaeSteps { get; init; } = 1500;
 
     [Bounds(0, 10_000_000)]
     public int ClipSteps { get; init; } = 2000;
 
     [Bounds(0, 10_000_000)]
-    public int UnetSteps { get; init; } = 6000;
+    public int UnetSteps { get; init; } = 4000;
 
     [Bounds(1, 4096)]
     public int BatchSize { get; init; } = 32;
