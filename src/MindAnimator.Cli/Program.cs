@@ -17,7 +17,7 @@ public static class Program
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(FeaturesCommand.Build());
         root.Subcommands.Add(TrainCommands.Build());
-        root.Subcommands.Add(CommandRunner.Pending("reconstruct", "Decode fMRI into 8-frame videos with the inflated Stable Diffusion.", "issue #6: from fMRI to video"));
+        root.Subcommands.Add(ReconstructCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(PermtestCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());

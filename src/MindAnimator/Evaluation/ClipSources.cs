@@ -33,7 +33,8 @@ public static class ClipSources
 {
     /// <summary>
     /// A clip store folder (index.json), a folder of GIFs (one per clip, named by clip id), a <c>.safetensors</c> file
-    /// (one uint8 <c>[frames, height, width, 3]</c> tensor per clip, named by clip id) or a <c>.npy</c> file
+    /// (one uint8 <c>[frames, height, width, 3]</c> tensor per clip, named by clip id), a folder of such files (what
+    /// `reconstruct` writes, one file per clip, shards merged by copying) or a <c>.npy</c> file
     /// (<c>[clips, frames, height, width, 3]</c>, uint8 0–255 or float 0–1; clip ids are the indices 0, 1, …).
     /// </summary>
     public static IClipSource Open(string path, GifHalf half = GifHalf.Whole)
@@ -50,7 +51,12 @@ public static class ClipSources
             {
                 return new GifFolderSource(full, gifs, half);
             }
-            throw new MindAnimatorException($"{full}: neither a clip store (no index.json) nor a folder of .gif files");
+            var tensors = Directory.GetFiles(full, "*.safetensors");
+            if (tensors.Length > 0 && half == GifHalf.Whole)
+            {
+                return new TensorFolderSource(full, tensors);
+            }
+            throw new MindAnimatorException($"{full}: neither a clip store (no index.json) nor a folder of .gif or .safetensors files");
         }
         if (File.Exists(full))
         {
@@ -236,6 +242,7 @@ public static class ClipSources
         public SafetensorsSource(string path)
         {
             _path = path;
+            FilePath = path;
             using var stream = File.OpenRead(path);
             Span<byte> size = stackalloc byte[8];
             if (stream.Length < 8 || stream.Read(size) != 8)
@@ -288,6 +295,8 @@ public static class ClipSources
 
         public string Description { get; }
 
+        public string FilePath { get; }
+
         public IReadOnlyList<string> ClipIds { get; }
 
         public (int Frames, int Height, int Width)? Shape(string clipId)
@@ -305,6 +314,37 @@ public static class ClipSources
             stream.ReadExactly(rgb);
             return new ClipFrames(clipId, t.Frames, t.Height, t.Width, rgb);
         }
+    }
+
+    private sealed class TensorFolderSource : IClipSource
+    {
+        private readonly Dictionary<string, SafetensorsSource> _fileOf = new(StringComparer.Ordinal);
+
+        public TensorFolderSource(string folder, string[] files)
+        {
+            foreach (var file in files.Order(StringComparer.Ordinal))
+            {
+                var source = new SafetensorsSource(file);
+                foreach (var id in source.ClipIds)
+                {
+                    if (_fileOf.TryGetValue(id, out var other))
+                    {
+                        throw new DataFormatException(file, $"clip '{id}' is also in {Path.GetFileName(other.FilePath)}; each clip may appear once in a folder of tensor files.");
+                    }
+                    _fileOf[id] = source;
+                }
+            }
+            ClipIds = _fileOf.Keys.Order(NaturalComparer.Instance).ToList();
+            Description = $"tensor folder {folder} ({ClipIds.Count} clips in {files.Length} files)";
+        }
+
+        public string Description { get; }
+
+        public IReadOnlyList<string> ClipIds { get; }
+
+        public (int Frames, int Height, int Width)? Shape(string clipId) => _fileOf[clipId].Shape(clipId);
+
+        public ClipFrames Read(string clipId) => _fileOf[clipId].Read(clipId);
     }
 
     /// <summary>Orders "test2" before "test10".</summary>
