@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using MindAnimator.Data;
+using MindAnimator.Data.Formats;
+using MindAnimator.Features;
+using MindAnimator.Models.Decoders;
+using MindAnimator.Reconstruction;
+using Serilog;
+using static TorchSharp.torch;
+
+namespace MindAnimator.Evaluation;
+
+/// <summary>One held-out score of a decoder: with the clips' own fMRI, with another clip's fMRI, and what chance or a baseline gives.</summary>
+public sealed record DecoderScore(string Decoder, string Name, double Value, double ShuffledFmri, double Reference, string ReferenceName, bool HigherIsBetter, string Description)
+{
+    /// <summary>Better than both the shuffled-fMRI control and the reference (chance or baseline).</summary>
+    public bool BeatsControls => HigherIsBetter ? Value > ShuffledFmri && Value > Reference : Value < ShuffledFmri && Value < Reference;
+}
+
+/// <summary>
+/// Do the decoders learn? Scores on held-out clips against their stored features: semantic top-1/top-5 retrieval of
+/// the clip's CLIP image (and text) embedding among all held-out clips; structure latent correlation; motion
+/// next-frame error against copying the previous frame. Each is also computed with the fMRI of another clip (a seeded
+/// derangement), which keeps everything but the brain-to-clip pairing.
+/// </summary>
+public static class DecoderEvaluation
+{
+    public const string FileName = "decoders.json";
+
+    public static IReadOnlyList<DecoderScore> Run(string datasetFolder, string featuresFolder, DecoderSet decoders, string split, int seed, ILogger log)
+    {
+        var manifest = DatasetManifest.Read(datasetFolder);
+        var table = FmriParquet.Read(DatasetManifest.Resolve(datasetFolder, manifest.Fmri));
+        var samples = table.Samples.Where(s => s.Split == split).ToList();
+        if (samples.Count < 2)
+        {
+            throw new MindAnimatorException($"{datasetFolder}: the decoder evaluation needs at least 2 '{split}' samples, found {samples.Count}.");
+        }
+        if (table.VoxelCount != decoders.Voxels)
+        {
+            throw new MindAnimatorException($"{datasetFolder}: {table.VoxelCount} voxels, but the decoders were trained on {decoders.Voxels}.");
+        }
+        var ids = samples.Select(s => s.ClipId).ToList();
+        var store = FeatureStore.Open(featuresFolder);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var device = decoders.Semantic.parameters().First().device;
+        var fmri = tensor(samples.SelectMany(s => s.Voxels).ToArray(), new long[] { samples.Count, table.VoxelCount }).to(device);
+        var shuffled = fmri.index_select(0, tensor(ReconstructionJob.Derangement(samples.Count, seed), device: device));
+        var image = nn.functional.normalize(store.Load(FeatureNames.ClipImage, ids).to(device), dim: 1);
+        var text = nn.functional.normalize(store.Load(FeatureNames.ClipText, ids).to(device), dim: 1);
+        var latents = store.Load(FeatureNames.Latents, ids).to(device);
+        var n = samples.Count;
+        var frames = (int)latents.shape[1];
+        var tokens = latents.reshape(n, frames, -1);
+        var scores = new List<DecoderScore>();
+
+        double Retrieval(Tensor brain, Tensor targets, int k)
+        {
+            var embedding = nn.functional.normalize(decoders.Semantic.Embed(brain), dim: 1);
+            var similarity = embedding.matmul(targets.T);
+            var top = similarity.topk(Math.Min(k, n), dim: 1).indexes;
+            var truth = arange(n, device: device).unsqueeze(1);
+            return top.eq(truth).any(1).to(ScalarType.Float32).mean().item<float>();
+        }
+
+        foreach (var (name, targets, k) in new[] { ("top1_image", image, 1), ("top5_image", image, 5), ("top1_text", text, 1) })
+        {
+            scores.Add(new DecoderScore("semantic", $"{name}_retrieval", Retrieval(fmri, targets, k), Retrieval(shuffled, targets, k), Math.Min(k, n) / (double)n, "chance", true,
+                $"share of the {n} held-out clips whose CLIP {(name.Contains("text") ? "caption" : "image")} embedding is among the {k} nearest to the decoded fMRI embedding"));
+        }
+
+        double LatentCorrelation(Tensor brain)
+        {
+            var predicted = decoders.Structure.forward(brain).reshape(n, -1);
+            return RowCorrelation(predicted, tokens.select(1, 0)).mean().item<float>();
+        }
+
+        var meanFirst = tokens.select(1, 0).mean(new long[] { 0 }, keepdim: true).expand(n, -1);
+        scores.Add(new DecoderScore("structure", "first_frame_latent_r", LatentCorrelation(fmri), LatentCorrelation(shuffled),
+            RowCorrelation(meanFirst, tokens.select(1, 0)).mean().item<float>(), "mean latent", true,
+            "Pearson r between the decoded and the true first-frame VAE latent, averaged over clips (reference: the training-set-free mean latent of the held-out clips)"));
+
+        // Next-frame error: frames 0..t−1 (true) → frame t, under a plain causal mask, against copying frame t−1.
+        double NextFrameError(Tensor brain)
+        {
+            var mask = AttentionMasks.Causal(frames - 1, device);
+            var predicted = decoders.Motion.forward(brain, tokens.narrow(1, 0, frames - 1), mask.unsqueeze(0));
+            return nn.functional.mse_loss(predicted, tokens.narrow(1, 1, frames - 1)).item<float>();
+        }
+
+        var copyPrevious = nn.functional.mse_loss(tokens.narrow(1, 0, frames - 1), tokens.narrow(1, 1, frames - 1)).item<float>();
+        scores.Add(new DecoderScore("motion", "next_frame_mse", NextFrameError(fmri), NextFrameError(shuffled), copyPrevious, "copy previous frame", false,
+            "mean squared error of the next frame's latent predicted from the true earlier frames (causal mask), frames 1–7"));
+
+        double RolloutError(Tensor brain)
+        {
+            var decoded = decoders.Motion.GreedyDecode(tokens.narrow(1, 0, 1), brain, frames, InferenceMask.Official);
+            return nn.functional.mse_loss(decoded.narrow(1, 1, frames - 1), tokens.narrow(1, 1, frames - 1)).item<float>();
+        }
+
+        var still = nn.functional.mse_loss(tokens.narrow(1, 0, 1).expand(-1, frames - 1, -1), tokens.narrow(1, 1, frames - 1)).item<float>();
+        scores.Add(new DecoderScore("motion", "rollout_mse", RolloutError(fmri), RolloutError(shuffled), still, "repeat first frame", false,
+            "mean squared error of frames 1–7 greedily decoded from the true first frame (official inference mask), against repeating frame 0"));
+        foreach (var s in scores)
+        {
+            log.Information("{Decoder} {Name}: {Value:G4} (shuffled fMRI {Shuffled:G4}, {RefName} {Ref:G4}){Flag}", s.Decoder, s.Name, s.Value, s.ShuffledFmri,
+                s.ReferenceName, s.Reference, s.BeatsControls ? string.Empty : " — not better than the controls");
+        }
+        return scores;
+    }
+
+    /// <summary>Pearson correlation of each row of <paramref name="a"/> with the same row of <paramref name="b"/>.</summary>
+    public static Tensor RowCorrelation(Tensor a, Tensor b)
+    {
+        var ac = a - a.mean(new long[] { 1 }, keepdim: true);
+        var bc = b - b.mean(new long[] { 1 }, keepdim: true);
+        return (ac * bc).sum(1) / (ac.norm(1) * bc.norm(1)).clamp_min(1e-12);
+    }
+
+    public static JsonObject ToJson(IReadOnlyList<DecoderScore> scores, string split) => new()
+    {
+        ["format"] = "mindanim-decoder-eval/1",
+        ["split"] = split,
+        ["scores"] = new JsonArray(scores.Select(s => (JsonNode)new JsonObject
+        {
+            ["decoder"] = s.Decoder,
+            ["name"] = s.Name,
+            ["value"] = s.Value,
+            ["shuffled_fmri"] = s.ShuffledFmri,
+            ["reference"] = s.Reference,
+            ["reference_name"] = s.ReferenceName,
+            ["higher_is_better"] = s.HigherIsBetter,
+            ["beats_controls"] = s.BeatsControls,
+            ["description"] = s.Description,
+        }).ToArray()),
+    };
+}
