@@ -116,7 +116,8 @@ public static class ReportTables
         var path = parentPath.Length == 0 ? name : $"{parentPath}.{name}";
         return parent[name] switch
         {
-            JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<double>(),
+            // Through the JSON text: an in-memory node may hold an int, a long or a double.
+            JsonValue v when v.GetValueKind() == JsonValueKind.Number => double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
             JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>() switch
             {
                 "nan" or "NaN" => double.NaN,
