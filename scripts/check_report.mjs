@@ -22,9 +22,9 @@ const reportUrl = pathToFileURL(report).href;
 const errors = [];
 const localSchemes = new Set(['file:', 'data:', 'about:', 'blob:']);
 
-const args = ['--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check', '--mute-audio'];
-// Chromium refuses to run as root with its sandbox on.
-if (process.getuid?.() === 0) args.push('--no-sandbox');
+// No sandbox: Chromium refuses to start as root with it, and containers often lack the user namespaces it needs;
+// the page is a local static file without scripts.
+const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check', '--mute-audio'];
 
 let browser;
 let summary;

@@ -65,7 +65,7 @@ public class RunReportTests
         {
             for (var x = 0; x < 120; x++)
             {
-                loss[x, Math.Clamp((int)(70 * Math.Exp(-x / 30.0)) + 5, 0, 79)] = new Rgb24(0, 0, 200);
+                loss[x, Math.Clamp(74 - (int)(70 * Math.Exp(-x / 30.0)), 0, 79)] = new Rgb24(0, 0, 200);
             }
             Directory.CreateDirectory(Path.Combine(root, "train"));
             loss.SaveAsPng(Path.Combine(root, "train", "loss.png"));
