@@ -173,6 +173,32 @@ public class RunReportTests
     }
 
     [Fact]
+    public void The_checker_fails_on_script_errors_console_errors_external_requests_and_an_empty_body()
+    {
+        using var tmp = TestEnvironment.NewTempDir();
+        var broken = tmp.File("broken.html");
+        File.WriteAllText(broken, """
+            <!DOCTYPE html><html><head><meta charset="utf-8"><title>b</title></head><body><p>text</p>
+            <img src="https://example.invalid/remote.png" alt="">
+            <script>console.error('logged problem'); throw new Error('thrown problem');</script>
+            </body></html>
+            """);
+        var empty = tmp.File("empty.html");
+        File.WriteAllText(empty, "<!DOCTYPE html><html><head><title>e</title></head><body></body></html>");
+
+        var (code, stdout, stderr) = Check(broken);
+        Assert.True(code == 1, $"expected exit 1, got {code}: {stderr}\n{stdout}");
+        var errors = Summary(stdout).GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Contains(errors, e => e.StartsWith("page error:", StringComparison.Ordinal) && e.Contains("thrown problem", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("console error: logged problem", StringComparison.Ordinal));
+        Assert.Contains("external request: https://example.invalid/remote.png", errors);
+
+        (code, stdout, stderr) = Check(empty);
+        Assert.True(code == 1, $"expected exit 1, got {code}: {stderr}\n{stdout}");
+        Assert.Contains("the page body is empty", Summary(stdout).GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public void Config_and_every_user_string_are_HTML_escaped()
     {
         using var tmp = TestEnvironment.NewTempDir();
