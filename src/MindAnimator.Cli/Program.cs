@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(DataCommands.Build());
         root.Subcommands.Add(FeaturesCommand.Build());
         root.Subcommands.Add(TrainCommands.Build());
+        root.Subcommands.Add(ScoreDecodersCommand.Build());
         root.Subcommands.Add(ReconstructCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(PermtestCommand.Build());

@@ -30,6 +30,10 @@ public sealed class DecoderSet : IDisposable
     /// <summary>Input voxels (equal for all three decoders).</summary>
     public int Voxels => Semantic.Options.InputDim;
 
+    /// <summary>Decoders already in memory (benchmarks, tests); disposed with the set.</summary>
+    public static DecoderSet FromModels(SemanticDecoder semantic, StructureDecoder structure, MotionGenerator motion) =>
+        new(semantic, structure, motion, new Dictionary<string, string> { ["semantic"] = "(in memory)", ["structure"] = "(in memory)", ["motion"] = "(in memory)" });
+
     /// <summary>
     /// Loads <paramref name="run"/>/semantic, /structure and /motion (the layout `demo` writes), each replaceable by an
     /// explicit path; checks that the three agree on the voxel count and that the motion tokens are the structure latent.
