@@ -52,6 +52,7 @@ public sealed class EvalModelCatalog
     {
         var catalog = new EvalModelCatalog();
         ClipImageEmbedder.Register(catalog);
+        ClipZeroShotClassifier.Register(catalog);
         return catalog;
     }
 
