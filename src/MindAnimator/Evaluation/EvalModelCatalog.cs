@@ -53,6 +53,7 @@ public sealed class EvalModelCatalog
         var catalog = new EvalModelCatalog();
         ClipImageEmbedder.Register(catalog);
         ClipZeroShotClassifier.Register(catalog);
+        ClipFrameMeanVideoEncoder.Register(catalog);
         return catalog;
     }
 

@@ -171,7 +171,7 @@ internal sealed class ClipTowers : IDisposable
 
     public ClipImageProcessor Processor { get; }
 
-    /// <summary>exp(logit_scale).</summary>
+    /// <summary>exp(logit_scale); NaN when loaded without the text tower.</summary>
     public float LogitScale { get; }
 
     public ClipTextModelWithProjection? Text { get; }
@@ -187,16 +187,19 @@ internal sealed class ClipTowers : IDisposable
             throw new DataFormatException(referencedBy, $"field 'clip': the CLIP folder '{clipFolder}' does not exist (expected a transformers CLIP folder: config.json with text_config and vision_config, tokenizer files, model.safetensors).");
         }
         var vision = ClipVisionModelWithProjection.FromFolder(clipFolder);
+        ClipTextModelWithProjection? text = null;
         try
         {
             var processor = ClipImageProcessor.OpenAiClipAt(vision.Config.ImageSize);
-            var text = withText ? ClipTextModelWithProjection.FromFolder(clipFolder) : null;
             var tokenizer = withText ? ClipTokenizer.FromFolder(clipFolder) : null;
-            return new ClipTowers(vision, processor, ReadLogitScale(clipFolder), text, tokenizer);
+            text = withText ? ClipTextModelWithProjection.FromFolder(clipFolder) : null;
+            var logitScale = withText ? ReadLogitScale(clipFolder) : float.NaN;
+            return new ClipTowers(vision, processor, logitScale, text, tokenizer);
         }
         catch
         {
             vision.Dispose();
+            text?.Dispose();
             throw;
         }
     }
