@@ -1,10 +1,12 @@
 using System.Text.Json.Nodes;
 using MindAnimator.Config;
 using MindAnimator.Data;
+using MindAnimator.Data.Formats;
 using MindAnimator.Evaluation;
 using MindAnimator.Models.Clip;
 using MindAnimator.Models.Common;
 using MindAnimator.Simulation;
+using MindAnimator.Tests.Cli;
 using MindAnimator.Tests.Infrastructure;
 using MindAnimator.Tests.Models.Clip;
 using Serilog;
@@ -237,6 +239,27 @@ public sealed class ZeroShotClassifierTests
             return Enumerable.Range(0, e[0].Length).Select(i => e.Average(x => x[i])).ToArray();
         }
         Assert.Equal(EmbeddingMetrics.Cosine(Mean(predictions[1]), Mean(truth[1])), result.Columns.Single(c => c.Name == "vifi").PerClip[1], 5);
+    }
+
+    [Fact]
+    public void Cli_eval_takes_zero_shot_folders_as_classifiers_and_reports_a_bad_one_in_one_line()
+    {
+        using var clip = new TinyClipFolder();
+        using var dir = TestEnvironment.NewTempDir();
+        var (image, video) = ZeroShotClassifierFolders.WriteForSimulation(dir.File("classifiers"), clip.Root, new MindAnimatorConfig(), overwrite: false);
+        ClipStore.Write(dir.File("gt"), SimulatedClips(2, 16), overwrite: false);
+        var r = CliProcess.Run("eval", "--pred", dir.File("gt"), "--gt", dir.File("gt"), "--metrics", "2way-i,50way-v", "--image-classifier", image,
+            "--video-classifier", video, "--out", dir.File("out"), "--set", "eval.bootstrap_resamples=20");
+        Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.File("out"), "results.json")))!;
+        Assert.All(new[] { "2way-i", "2way-i-strict", "50way-v", "50way-v-strict" }, c => Assert.All(json["per_clip"]![c]!.AsArray(), v => Assert.Equal(1.0, v!.GetValue<double>())));
+
+        File.WriteAllText(Path.Combine(image, ZeroShotSpec.FileName), "{\"format\": \"mindanim-zero-shot/1\", \"clip\": \"../nowhere\"}");
+        var bad = CliProcess.Run("eval", "--pred", dir.File("gt"), "--gt", dir.File("gt"), "--metrics", "2way-i", "--image-classifier", image);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains(Path.Combine(image, ZeroShotSpec.FileName), bad.Stderr);
+        Assert.Contains("'template'", bad.Stderr);
+        Assert.DoesNotContain("internal error", bad.Stderr);
     }
 
     [Fact]
