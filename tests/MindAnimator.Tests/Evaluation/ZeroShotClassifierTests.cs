@@ -262,6 +262,56 @@ public sealed class ZeroShotClassifierTests
         Assert.DoesNotContain("internal error", bad.Stderr);
     }
 
+    /// <summary>Puts all probability on one class, whatever it is shown.</summary>
+    private sealed class OneClass(int classes, int chosen) : IFrameClassifier, IClipClassifier
+    {
+        public string Name => "one-class";
+
+        public int Classes => classes;
+
+        public IReadOnlyList<float[]> Probabilities(IReadOnlyList<RgbImage> frames) => frames.Select(_ => OneHot()).ToList();
+
+        public float[] Probabilities(ClipFrames clip) => OneHot();
+
+        private float[] OneHot()
+        {
+            var p = new float[classes];
+            p[chosen] = 1;
+            return p;
+        }
+    }
+
+    [Fact]
+    public void Ground_truth_check_counts_the_frames_and_single_scene_clips_whose_true_class_wins()
+    {
+        var movie = MovieGenerator.Generate(3, "test", 1, 60, 4, 4, 8, 0.9, 0.3);
+        var source = ClipSources.FromMemory(movie.Clips.Select(c => new ClipFrames(c.ClipId, 4, 8, 8, new byte[4 * 8 * 8 * 3])), "blank");
+        var imageClasses = SimulationClasses.ImageClasses(8);
+        var videoClasses = SimulationClasses.VideoClasses(8);
+        // Always answer the most frequent true class: the accuracy is that class's share of frames (of single-scene clips).
+        var frameTruths = movie.Clips.SelectMany(c => Enumerable.Range(0, 4).Select(f => c.Parts.Last(p => p.FirstFrame <= f).Scene)).ToList();
+        var commonImage = frameTruths.GroupBy(s => $"{s.Color} {s.Shape}").OrderByDescending(g => g.Count()).First();
+        var single = movie.Clips.Where(c => c.Parts.Count == 1).ToList();
+        var commonVideo = single.GroupBy(c => SimulationClasses.VideoClass(c.Parts[0].Scene)).OrderByDescending(g => g.Count()).First();
+        Assert.Contains(movie.Clips, c => c.Parts.Count > 1);
+        var accuracy = ZeroShotCheck.OnSimulatedClips(new OneClass(imageClasses.Count, imageClasses.ToList().IndexOf(commonImage.Key)), imageClasses,
+            new OneClass(videoClasses.Count, videoClasses.ToList().IndexOf(commonVideo.Key)), videoClasses, source, movie.Clips);
+        Assert.Equal(240, accuracy.Frames);
+        Assert.Equal((double)commonImage.Count() / 240, accuracy.FrameTop1, 12);
+        Assert.Equal(single.Count, accuracy.Clips);
+        Assert.Equal((double)commonVideo.Count() / single.Count, accuracy.ClipTop1, 12);
+        Assert.Equal(1.0 / 72, accuracy.FrameChance, 12);
+        Assert.Equal(1.0 / 360, accuracy.ClipChance, 12);
+
+        // Folders written for fewer categories than the clips use are caught.
+        var small = SimulationClasses.ImageClasses(2);
+        var clipsWithLaterShapes = movie.Clips.Where(c => c.Parts.Any(p => p.Scene.Category >= 2)).ToList();
+        Assert.NotEmpty(clipsWithLaterShapes);
+        var e = Assert.Throws<MindAnimatorException>(() => ZeroShotCheck.OnSimulatedClips(new OneClass(small.Count, 0), small,
+            new OneClass(SimulationClasses.VideoClasses(2).Count, 0), SimulationClasses.VideoClasses(2), source, clipsWithLaterShapes));
+        Assert.Contains("simulation.categories", e.Message);
+    }
+
     [Fact]
     public void Too_few_classes_for_the_nway_test_is_a_clear_error()
     {
