@@ -7,18 +7,18 @@ using static TorchSharp.torch;
 namespace MindAnimator.Evaluation;
 
 /// <summary>
-/// A zero-shot classifier folder: <c>zero_shot.json</c> naming a transformers CLIP folder, a prompt template and
-/// the class names (<c>{"format": "mindanim-zero-shot/1", "clip": "…", "template": "a {}", "classes": […],
-/// "video": "mean-of-frames"}</c>).
+/// A zero-shot classifier folder: <c>zero_shot.json</c> naming a transformers CLIP folder, a prompt template (or a
+/// list of templates, whose embeddings are averaged per class) and the class names (<c>{"format":
+/// "mindanim-zero-shot/1", "clip": "…", "template": "a {}", "classes": […], "video": "mean-of-frames"}</c>).
 /// </summary>
-public sealed record ZeroShotSpec(string File, string ClipFolder, string Template, IReadOnlyList<string> Classes, string VideoPooling)
+public sealed record ZeroShotSpec(string File, string ClipFolder, IReadOnlyList<string> Templates, IReadOnlyList<string> Classes, string VideoPooling)
 {
     public const string FileName = "zero_shot.json";
     public const string Format = "mindanim-zero-shot/1";
     public const string MeanOfFrames = "mean-of-frames";
 
-    /// <summary>The text each class is embedded from.</summary>
-    public IReadOnlyList<string> Prompts => Classes.Select(c => Template.Replace("{}", c, StringComparison.Ordinal)).ToList();
+    /// <summary>The texts a class is embedded from, one per template.</summary>
+    public IReadOnlyList<string> Prompts(string className) => Templates.Select(t => t.Replace("{}", className, StringComparison.Ordinal)).ToList();
 
     public static bool IsZeroShotFolder(string folder) => System.IO.File.Exists(Path.Combine(folder, FileName));
 
@@ -29,11 +29,19 @@ public sealed record ZeroShotSpec(string File, string ClipFolder, string Templat
         var root = ModelJson.ReadObject(path);
         ModelJson.RequireFormat(path, root, Format);
         var clip = ModelJson.ClipFolder(path, folder, root);
-        var template = root.TryGetProperty("template", out var t) ? t : default;
-        if (template.ValueKind != JsonValueKind.String || !template.GetString()!.Contains("{}", StringComparison.Ordinal))
+        var hasOne = root.TryGetProperty("template", out var one);
+        var hasMany = root.TryGetProperty("templates", out var many);
+        if (hasOne == hasMany)
         {
-            throw new DataFormatException(path, "field 'template': expected a string containing {} where the class name goes (e.g. \"a {}\").");
+            throw new DataFormatException(path, "field 'template': expected either \"template\" (one string with {} where the class name goes, e.g. \"a {}\") or \"templates\" (a list of such strings), not both or neither.");
         }
+        var field = hasOne ? "template" : "templates";
+        var templateValues = hasOne ? new[] { one } : many.ValueKind == JsonValueKind.Array && many.GetArrayLength() > 0 ? many.EnumerateArray().ToArray() : null;
+        if (templateValues is null || templateValues.Any(v => v.ValueKind != JsonValueKind.String || !v.GetString()!.Contains("{}", StringComparison.Ordinal)))
+        {
+            throw new DataFormatException(path, $"field '{field}': expected {(hasOne ? "a string" : "a non-empty list of strings")} containing {{}} where the class name goes (e.g. \"a {{}}\").");
+        }
+        var templates = templateValues.Select(v => v.GetString()!).ToList();
         if (!root.TryGetProperty("classes", out var list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() < 2)
         {
             throw new DataFormatException(path, "field 'classes': expected an array of at least 2 class names.");
@@ -60,7 +68,7 @@ public sealed record ZeroShotSpec(string File, string ClipFolder, string Templat
                 throw new DataFormatException(path, $"field 'video': expected \"{MeanOfFrames}\" (the only clip pooling supported).");
             }
         }
-        return new ZeroShotSpec(path, clip, template.GetString()!, classes, pooling);
+        return new ZeroShotSpec(path, clip, templates, classes, pooling);
     }
 }
 
@@ -86,12 +94,8 @@ public sealed class ClipZeroShotClassifier : IFrameClassifier, IClipClassifier, 
         _vision = clip.TakeVision();
         _processor = clip.Processor;
         _logitScale = clip.LogitScale;
-        using var noGrad = no_grad();
-        var (ids, _) = clip.Tokenizer!.EncodeBatch(spec.Prompts);
-        using var embeds = clip.Text!.Forward(ids).TextEmbeds!;
-        _classEmbeds = nn.functional.normalize(embeds, p: 2, dim: 1).detach();
-        ids.Dispose();
-        Name = $"CLIP zero-shot over {spec.Classes.Count} classes ({Path.GetFullPath(Path.GetDirectoryName(spec.File)!)}, CLIP {Path.GetFullPath(spec.ClipFolder)})";
+        _classEmbeds = ClassEmbeddings(spec, clip.Text!, clip.Tokenizer!);
+        Name = $"CLIP zero-shot over {spec.Classes.Count} classes, {spec.Templates.Count} prompt template(s) ({Path.GetFullPath(Path.GetDirectoryName(spec.File)!)}, CLIP {Path.GetFullPath(spec.ClipFolder)})";
     }
 
     public ZeroShotSpec Spec { get; }
@@ -117,6 +121,26 @@ public sealed class ClipZeroShotClassifier : IFrameClassifier, IClipClassifier, 
                     $"this build of mindanim cannot load the {EvalModelCatalog.Info[kind].Description} yet (folder '{folder}' is configured, but only "
                     + $"CLIP zero-shot folders with {ZeroShotSpec.FileName} have a loader; the official model is {EvalModelCatalog.Info[kind].Download})."));
         }
+    }
+
+    /// <summary>
+    /// One unit vector per class: the normalised text embeddings of its prompts averaged and normalised again (CLIP's
+    /// prompt ensembling; with one template, the normalised embedding of its one prompt).
+    /// </summary>
+    // Mirrors openai/CLIP notebooks/Prompt_Engineering_for_ImageNet.ipynb (zeroshot_classifier).
+    private static Tensor ClassEmbeddings(ZeroShotSpec spec, ClipTextModelWithProjection text, ClipTokenizer tokenizer)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var prompts = spec.Classes.SelectMany(spec.Prompts).ToList();
+        var parts = new List<Tensor>();
+        foreach (var batch in prompts.Chunk(256))
+        {
+            var (ids, _) = tokenizer.EncodeBatch(batch);
+            parts.Add(nn.functional.normalize(text.Forward(ids).TextEmbeds!, p: 2, dim: 1));
+        }
+        var perPrompt = cat(parts, 0).reshape(spec.Classes.Count, spec.Templates.Count, -1);
+        return nn.functional.normalize(perPrompt.mean([1]), p: 2, dim: 1).detach().MoveToOuterDisposeScope();
     }
 
     /// <summary>Class probabilities per frame.</summary>

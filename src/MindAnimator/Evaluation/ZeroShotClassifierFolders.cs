@@ -14,7 +14,8 @@ public static class ZeroShotClassifierFolders
     /// <summary>
     /// Writes <paramref name="outFolder"/>/image/zero_shot.json (colour × shape, for N-way-I) and
     /// <paramref name="outFolder"/>/video/zero_shot.json (colour × shape × motion, for N-way-V) for the first
-    /// <c>simulation.categories</c> shapes, each pointing at <paramref name="clipFolder"/> by a relative path.
+    /// <c>simulation.categories</c> shapes, each pointing at <paramref name="clipFolder"/> by a relative path, with
+    /// caption-like prompt templates (<see cref="SimulationClasses.ImageTemplates"/>, <see cref="SimulationClasses.VideoTemplates"/>).
     /// Returns the two folders (image, video).
     /// </summary>
     public static (string Image, string Video) WriteForSimulation(string outFolder, string clipFolder, MindAnimatorConfig config, bool overwrite)
@@ -22,23 +23,37 @@ public static class ZeroShotClassifierFolders
         var categories = config.Simulation.Categories;
         var image = Path.Combine(outFolder, "image");
         var video = Path.Combine(outFolder, "video");
-        Write(image, clipFolder, SimulationClasses.ImageClasses(categories), overwrite);
-        Write(video, clipFolder, SimulationClasses.VideoClasses(categories), overwrite);
+        Write(image, clipFolder, SimulationClasses.ImageClasses(categories), SimulationClasses.ImageTemplates(), overwrite);
+        Write(video, clipFolder, SimulationClasses.VideoClasses(categories), SimulationClasses.VideoTemplates(), overwrite);
         return (image, video);
     }
 
-    /// <summary>Writes one zero-shot folder: its zero_shot.json with the CLIP folder as a path relative to it.</summary>
-    public static void Write(string folder, string clipFolder, IReadOnlyList<string> classes, bool overwrite, string template = Template)
+    /// <summary>Writes one zero-shot folder with one prompt template.</summary>
+    public static void Write(string folder, string clipFolder, IReadOnlyList<string> classes, bool overwrite, string template = Template) =>
+        Write(folder, clipFolder, classes, new[] { template }, overwrite);
+
+    /// <summary>
+    /// Writes one zero-shot folder: its zero_shot.json with the CLIP folder as a path relative to it, "template" for one
+    /// template, "templates" for several (averaged per class).
+    /// </summary>
+    public static void Write(string folder, string clipFolder, IReadOnlyList<string> classes, IReadOnlyList<string> templates, bool overwrite)
     {
         Directory.CreateDirectory(folder);
         var json = new JsonObject
         {
             ["format"] = ZeroShotSpec.Format,
             ["clip"] = Path.GetRelativePath(Path.GetFullPath(folder), Path.GetFullPath(clipFolder)).Replace('\\', '/'),
-            ["template"] = template,
             ["classes"] = new JsonArray(classes.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()),
             ["video"] = ZeroShotSpec.MeanOfFrames,
         };
+        if (templates.Count == 1)
+        {
+            json["template"] = templates[0];
+        }
+        else
+        {
+            json["templates"] = new JsonArray(templates.Select(t => (JsonNode)JsonValue.Create(t)).ToArray());
+        }
         AtomicFile.WriteAllText(Path.Combine(folder, ZeroShotSpec.FileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), overwrite);
     }
 }

@@ -17,6 +17,32 @@ public static class SimulationClasses
         ("scale", "shrink", "shrinking"),
     };
 
+    /// <summary>Caption contexts the class names are embedded in (and averaged over), so prompts read like the captions a CLIP trained on them saw.</summary>
+    public const int TemplateCount = 24;
+
+    /// <summary>
+    /// Prompt templates for image classes: "a {size}{} {motion} {background}" over a fixed spread of sizes, motions and
+    /// backgrounds, so the class embedding averages out everything but colour and shape.
+    /// </summary>
+    public static IReadOnlyList<string> ImageTemplates() => Contexts().Select(c =>
+    {
+        var (motion, _, verb) = MotionClasses[c.Index % MotionClasses.Count];
+        var phrase = motion == "translate" ? $"{verb} {CaptionWriter.DirectionWords(SceneVocabulary.Directions[c.Index % SceneVocabulary.Directions.Length])}" : verb;
+        return $"a {c.Size}{{}} {phrase} {c.Background}";
+    }).ToList();
+
+    /// <summary>Prompt templates for video classes (whose names end in the motion verb): "a {size}{} {background}".</summary>
+    public static IReadOnlyList<string> VideoTemplates() => Contexts().Select(c => $"a {c.Size}{{}} {c.Background}").ToList();
+
+    private static IEnumerable<(int Index, string Size, string Background)> Contexts() => Enumerable.Range(0, TemplateCount).Select(k =>
+    {
+        var size = SceneVocabulary.Sizes[k % SceneVocabulary.Sizes.Length].Name;
+        var background = CaptionWriter.BackgroundPhrase(SceneVocabulary.Backgrounds[k % SceneVocabulary.Backgrounds.Length],
+            SceneVocabulary.BackgroundColors[(k * 3) % SceneVocabulary.BackgroundColors.Length].Name);
+        // Captions name small and large objects only.
+        return (k, size == "medium" ? string.Empty : size + " ", background);
+    });
+
     /// <summary>The shapes a config with <paramref name="categories"/> object categories draws from.</summary>
     public static IReadOnlyList<string> Shapes(int categories)
     {

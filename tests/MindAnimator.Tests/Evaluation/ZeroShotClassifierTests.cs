@@ -91,6 +91,12 @@ public sealed class ZeroShotClassifierTests
         return exp.Select(e => e / exp.Sum()).ToArray();
     }
 
+    private static float[] Unit(float[] v)
+    {
+        var norm = Math.Sqrt(v.Sum(x => (double)x * x));
+        return v.Select(x => (float)(x / norm)).ToArray();
+    }
+
     private static void AssertClose(double[] expected, float[] actual, double tolerance)
     {
         Assert.Equal(expected.Length, actual.Length);
@@ -139,7 +145,9 @@ public sealed class ZeroShotClassifierTests
         using var clip = new TinyClipFolder();
         using var dir = TestEnvironment.NewTempDir();
         var classes = new[] { "red circle", "green ring", "cyan cross" };
-        var folder = ZeroShotFolder(dir, "zs", clip.Root, classes);
+        var templates = new[] { "a {}", "a small {} spinning over a striped gray background" };
+        var folder = dir.File("zs");
+        ZeroShotClassifierFolders.Write(folder, clip.Root, classes, templates, overwrite: false);
         var models = EvalModelCatalog.Default.Load(new[] { EvalModelKind.VideoClassifier }, new EvalModelSettings { VideoClassifier = folder });
         var classifier = Assert.IsType<ClipZeroShotClassifier>(models.VideoClassifier);
         // Neither weights nor config.json hold a logit scale: transformers' CLIPConfig default, ln(1/0.07).
@@ -150,7 +158,12 @@ public sealed class ZeroShotClassifierTests
         using var reference = new Reference(clip.Root);
         var frameEmbeds = Enumerable.Range(0, video.Frames).Select(f => reference.Image(RgbImage.FromClip(video, f))).ToList();
         var mean = Enumerable.Range(0, frameEmbeds[0].Length).Select(i => frameEmbeds.Average(e => e[i])).ToArray();
-        var texts = classes.Select(c => reference.Text($"a {c}")).ToList();
+        // Prompt ensembling: the mean of the prompts' unit embeddings (the softmax takes its cosine, so its length does not matter).
+        var texts = classes.Select(c =>
+        {
+            var units = templates.Select(t => reference.Text(t.Replace("{}", c, StringComparison.Ordinal))).Select(Unit).ToList();
+            return Enumerable.Range(0, units[0].Length).Select(i => units.Average(u => u[i])).ToArray();
+        }).ToList();
         Assert.Equal(1.0, got.Sum(p => (double)p), 5);
         AssertClose(Softmax(mean, texts, classifier.LogitScale), got, 1e-5);
     }
@@ -161,7 +174,7 @@ public sealed class ZeroShotClassifierTests
         using var clip = new TinyClipFolder();
         using var reference = new Reference(clip.Root);
         var frames = new[] { Solid(230, 30, 25), Solid(20, 60, 240) };
-        var candidates = SimulationClasses.ImageClasses(8);
+        var candidates = SimulationClasses.ImageClasses(8).Take(24).ToList();
         var texts = candidates.Select(c => reference.Text($"a {c}")).ToList();
         var images = frames.Select(reference.Image).ToArray();
         // Two prompts that the two frames rank in opposite orders (the first nearer frame 0, the second nearer frame 1).
@@ -186,6 +199,16 @@ public sealed class ZeroShotClassifierTests
         }
     }
 
+    /// <summary>The simulation's classifier folders with two of their prompt templates (all 24 make the test slow).</summary>
+    private static (string Image, string Video) SimulationFolders(TempDir dir, string clipFolder)
+    {
+        var image = dir.File("classifiers/image");
+        var video = dir.File("classifiers/video");
+        ZeroShotClassifierFolders.Write(image, clipFolder, SimulationClasses.ImageClasses(8), SimulationClasses.ImageTemplates().Take(2).ToList(), overwrite: false);
+        ZeroShotClassifierFolders.Write(video, clipFolder, SimulationClasses.VideoClasses(8), SimulationClasses.VideoTemplates().Take(2).ToList(), overwrite: false);
+        return (image, video);
+    }
+
     private static List<ClipFrames> SimulatedClips(int count, int size)
     {
         var movie = MovieGenerator.Generate(7, "test", 1, count, 4, 4, 8, 0.9, 0);
@@ -206,7 +229,7 @@ public sealed class ZeroShotClassifierTests
     {
         using var clip = new TinyClipFolder();
         using var dir = TestEnvironment.NewTempDir();
-        var (image, video) = ZeroShotClassifierFolders.WriteForSimulation(dir.File("classifiers"), clip.Root, new MindAnimatorConfig(), overwrite: false);
+        var (image, video) = SimulationFolders(dir, clip.Root);
         var encoder = dir.File("vifi");
         Directory.CreateDirectory(encoder);
         File.WriteAllText(Path.Combine(encoder, VideoEncoderSpec.FileName),
@@ -246,7 +269,7 @@ public sealed class ZeroShotClassifierTests
     {
         using var clip = new TinyClipFolder();
         using var dir = TestEnvironment.NewTempDir();
-        var (image, video) = ZeroShotClassifierFolders.WriteForSimulation(dir.File("classifiers"), clip.Root, new MindAnimatorConfig(), overwrite: false);
+        var (image, video) = SimulationFolders(dir, clip.Root);
         ClipStore.Write(dir.File("gt"), SimulatedClips(2, 16), overwrite: false);
         var r = CliProcess.Run("eval", "--pred", dir.File("gt"), "--gt", dir.File("gt"), "--metrics", "2way-i,50way-v", "--image-classifier", image,
             "--video-classifier", video, "--out", dir.File("out"), "--set", "eval.bootstrap_resamples=20");
@@ -362,15 +385,23 @@ public sealed class ZeroShotClassifierTests
         {
             ("format", "mindanim-zero-shot/2"), ("classes", "red circle"), ("classes", new JsonArray("only one")),
             ("classes", new JsonArray("red circle", 3)), ("classes", new JsonArray("red circle", "red circle")),
-            ("template", "a photo"), ("video", "last-frame"), ("clip", 5),
+            ("template", "a photo"), ("templates", new JsonArray("a {}", "a photo")), ("video", "last-frame"), ("clip", 5),
         })
         {
             var json = Good();
+            if (field == "templates")
+            {
+                json.Remove("template");
+            }
             json[field] = value;
             var bad = Assert.IsType<DataFormatException>(Load(Folder($"bad-{field}-{Guid.NewGuid():N}", json)));
             Assert.Contains(ZeroShotSpec.FileName, bad.Message);
             Assert.Contains($"'{field}'", bad.Message);
         }
+
+        var both = Good();
+        both["templates"] = new JsonArray("a {}", "one {}");
+        Assert.Contains("'template'", Assert.IsType<DataFormatException>(Load(Folder("both", both))).Message);
 
         var broken = dir.File("broken");
         Directory.CreateDirectory(broken);
@@ -430,7 +461,15 @@ public sealed class ZeroShotClassifierTests
         Assert.Equal(Path.GetFullPath(clipFolder), imageSpec.ClipFolder);
         Assert.Equal(Path.GetFullPath(clipFolder), videoSpec.ClipFolder);
         Assert.Equal("../../prior/clip", JsonNode.Parse(File.ReadAllText(Path.Combine(image, ZeroShotSpec.FileName)))!["clip"]!.GetValue<string>());
-        Assert.Equal("a yellow heart", imageSpec.Prompts[imageSpec.Classes.ToList().IndexOf("yellow heart")]);
+        Assert.Equal(SimulationClasses.ImageTemplates(), imageSpec.Templates);
+        Assert.Equal(SimulationClasses.VideoTemplates(), videoSpec.Templates);
+        // The prompts read like captions: every word is a caption word.
+        var words = CaptionWriter.Words().ToHashSet(StringComparer.Ordinal);
+        foreach (var prompt in imageSpec.Prompts("yellow heart").Concat(videoSpec.Prompts("orange star spinning")))
+        {
+            Assert.All(prompt.Split(' '), w => Assert.Contains(w, words));
+        }
+        Assert.StartsWith("a small yellow heart resting on a plain black background", imageSpec.Prompts("yellow heart")[0]);
         Assert.ThrowsAny<MindAnimatorException>(() => ZeroShotClassifierFolders.WriteForSimulation(dir.File("eval-models"), clipFolder, config, overwrite: false));
         ZeroShotClassifierFolders.WriteForSimulation(dir.File("eval-models"), clipFolder, config, overwrite: true);
     }
