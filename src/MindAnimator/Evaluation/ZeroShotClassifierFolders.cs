@@ -28,6 +28,19 @@ public static class ZeroShotClassifierFolders
         return (image, video);
     }
 
+    /// <summary>
+    /// Writes a zero-shot folder whose classes are the distinct <paramref name="captions"/> themselves (template "{}"),
+    /// in first-seen order: N-way then asks whether the reconstruction is matched to the ground truth's caption — what a
+    /// CLIP trained on whole captions (the demo prior's) tells apart far better than short colour–shape prompts. The
+    /// same folder serves frames and clips.
+    /// </summary>
+    public static string WriteForCaptions(string folder, string clipFolder, IEnumerable<string> captions, bool overwrite)
+    {
+        var classes = captions.Distinct(StringComparer.Ordinal).ToList();
+        Write(folder, clipFolder, classes, overwrite, "{}");
+        return folder;
+    }
+
     /// <summary>Writes one zero-shot folder with one prompt template.</summary>
     public static void Write(string folder, string clipFolder, IReadOnlyList<string> classes, bool overwrite, string template = Template) =>
         Write(folder, clipFolder, classes, new[] { template }, overwrite);

@@ -336,6 +336,23 @@ public sealed class ZeroShotClassifierTests
     }
 
     [Fact]
+    public void Caption_classes_are_the_distinct_captions_in_order_and_embedded_verbatim()
+    {
+        using var clip = new TinyClipFolder();
+        using var dir = TestEnvironment.NewTempDir();
+        var captions = MovieGenerator.Generate(9, "test", 1, 12, 4, 4, 8, 0.5, 0).Clips.Select(c => c.Caption).ToList();
+        var folder = ZeroShotClassifierFolders.WriteForCaptions(dir.File("captions"), clip.Root, captions.Concat(captions), overwrite: false);
+        var spec = ZeroShotSpec.Read(folder);
+        Assert.Equal(captions.Distinct().ToList(), spec.Classes);
+        Assert.Equal(new[] { "{}" }, spec.Templates);
+        using var classifier = new ClipZeroShotClassifier(spec);
+        var frame = RandomFrames(1, 4);
+        using var reference = new Reference(clip.Root);
+        var texts = spec.Classes.Select(reference.Text).ToList();
+        AssertClose(Softmax(reference.Image(frame[0]), texts, classifier.LogitScale), classifier.Probabilities(frame)[0], 1e-5);
+    }
+
+    [Fact]
     public void Too_few_classes_for_the_nway_test_is_a_clear_error()
     {
         using var clip = new TinyClipFolder();
