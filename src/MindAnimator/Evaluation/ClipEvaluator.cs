@@ -215,6 +215,20 @@ public static class ClipEvaluator
                 return $"the {info.Description} is not loaded: download {info.Download} and set {info.ConfigKey} (or pass {info.Option} DIR)";
             })) + ".");
         }
+        foreach (var m in metrics)
+        {
+            if (m.Classification is not { } cls)
+            {
+                continue;
+            }
+            var (name, classes) = cls.Video ? (models.VideoClassifier!.Name, models.VideoClassifier.Classes) : (models.ImageClassifier!.Name, models.ImageClassifier.Classes);
+            // The official variant needs n−1 distractors besides the ground truth's top 3 classes.
+            var needed = cls.NWay - 1 + NWayClassification.OfficialGroundTruthClasses;
+            if (classes < needed)
+            {
+                throw new MindAnimatorException($"{m.Name} needs a classifier with at least {needed} classes ({cls.NWay - 1} distractors besides the ground truth's top {NWayClassification.OfficialGroundTruthClasses}), but {name} has {classes}.");
+            }
+        }
     }
 
     private static void PixelMetrics(IReadOnlyList<MetricDefinition> metrics, ClipFrames pred, ClipFrames gt, int index, Dictionary<string, double[]> values)

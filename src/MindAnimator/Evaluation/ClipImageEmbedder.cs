@@ -28,15 +28,11 @@ public sealed class ClipImageEmbedder : IImageEmbedder, IDisposable
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        var embeds = ClipTowers.EmbedFrames(_model, _processor, frames, 32);
         var result = new List<float[]>(frames.Count);
-        foreach (var batch in frames.Chunk(32))
+        for (var i = 0; i < frames.Count; i++)
         {
-            var pixels = stack(batch.Select(f => tensor(_processor.Preprocess(f.Pixels.Span, f.Height, f.Width), new long[] { 3, _processor.CropHeight, _processor.CropWidth })).ToList());
-            var embeds = _model.Forward(pixels).ImageEmbeds!;
-            for (var i = 0; i < batch.Length; i++)
-            {
-                result.Add(embeds[i].data<float>().ToArray());
-            }
+            result.Add(embeds[i].data<float>().ToArray());
         }
         return result;
     }

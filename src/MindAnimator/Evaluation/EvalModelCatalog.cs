@@ -25,7 +25,8 @@ public sealed class MissingEvalModelException : MindAnimatorException
 
 /// <summary>
 /// Turns the configured model folders into encoders and classifiers. Loaders are registered per kind by the code
-/// that implements the model (the CLIP port, a ViT/VideoMAE port, a simulated-data classifier); a metric whose
+/// that implements the model (the CLIP port; CLIP zero-shot classifier folders and the CLIP frame-mean video encoder
+/// for data with known categories such as the simulated movies; a ViT/VideoMAE port); a metric whose
 /// model is not configured, whose folder is missing, or whose kind has no loader fails with a message naming what to
 /// download and where to put it.
 /// </summary>
@@ -52,6 +53,8 @@ public sealed class EvalModelCatalog
     {
         var catalog = new EvalModelCatalog();
         ClipImageEmbedder.Register(catalog);
+        ClipZeroShotClassifier.Register(catalog);
+        ClipFrameMeanVideoEncoder.Register(catalog);
         return catalog;
     }
 

@@ -73,7 +73,8 @@ public static class CaptionWriter
 
     private static string BackgroundPhrase(SceneSpec s) => BackgroundPhrase(s.Background, s.BackgroundColor);
 
-    private static string BackgroundPhrase(string background, string color) => background switch
+    /// <summary>How captions place the object in front of a background of a kind and colour.</summary>
+    public static string BackgroundPhrase(string background, string color) => background switch
     {
         "plain" => $"on a plain {color} background",
         "striped" => $"over a striped {color} background",
