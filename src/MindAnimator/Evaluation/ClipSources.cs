@@ -74,6 +74,30 @@ public static class ClipSources
         throw new MindAnimatorException($"{full}: not found");
     }
 
+    /// <summary>Only the given clips of <paramref name="source"/> (e.g. a dataset's test clips out of its whole clip store).</summary>
+    public static IClipSource Subset(IClipSource source, IEnumerable<string> clipIds)
+    {
+        var ids = clipIds.ToList();
+        var known = source.ClipIds.ToHashSet(StringComparer.Ordinal);
+        var missing = ids.Where(id => !known.Contains(id)).Take(10).ToList();
+        if (missing.Count > 0)
+        {
+            throw new MindAnimatorException($"{source.Description} lacks clip(s) {string.Join(", ", missing)}");
+        }
+        return new SubsetSource(source, ids);
+    }
+
+    private sealed class SubsetSource(IClipSource source, IReadOnlyList<string> ids) : IClipSource
+    {
+        public string Description { get; } = $"{source.Description}, {ids.Count} of its clips";
+
+        public IReadOnlyList<string> ClipIds => ids;
+
+        public (int Frames, int Height, int Width)? Shape(string clipId) => source.Shape(clipId);
+
+        public ClipFrames Read(string clipId) => source.Read(clipId);
+    }
+
     /// <summary>Clips already in memory (e.g. fresh reconstructions), in the given order.</summary>
     public static IClipSource FromMemory(IEnumerable<ClipFrames> clips, string description) => new MemorySource(clips.ToList(), description);
 

@@ -81,6 +81,7 @@ public static class VideoReconstructor
         {
             Directory.CreateDirectory(Path.Combine(output, folder));
         }
+        GuardSettings(output, decoders, request, frames);
         var mine = Enumerable.Range(0, request.ClipIds.Count).Where(i => i % request.Shard.Count == request.Shard.Index).ToList();
         var todo = mine.Where(i => request.Force || !File.Exists(FramesPath(output, request.ClipIds[i]))).ToList();
         var skipped = mine.Count - todo.Count;
@@ -158,6 +159,37 @@ public static class VideoReconstructor
         log.Information("Reconstructed {Done} clips in {Seconds:F1} s ({Rate:F2} clips/s); skipped {Skipped}", summary.Done, summary.Seconds,
             summary.Done / Math.Max(summary.Seconds, 1e-9), skipped);
         return summary;
+    }
+
+    public const string SettingsFile = "reconstruct.settings.json";
+
+    /// <summary>
+    /// Clips already in a folder are skipped only when they were made the same way: the first run records its settings,
+    /// later runs (other shards, resumptions) must match them unless they redo everything (--force).
+    /// </summary>
+    private static void GuardSettings(string output, DecoderSet decoders, ReconstructionRequest request, int frames)
+    {
+        var o = request.Pipeline;
+        var settings = new System.Text.Json.Nodes.JsonObject
+        {
+            ["seed"] = request.Seed,
+            ["frames"] = frames,
+            ["inversion_steps"] = o.InversionSteps,
+            ["renoise_timestep"] = o.NoiseTimestep,
+            ["sampling_steps"] = o.Sampling.NumInferenceSteps,
+            ["guidance_scale"] = o.Sampling.GuidanceScale,
+            ["negative_prompt"] = o.Sampling.NegativePrompt,
+            ["eta"] = o.Sampling.Eta,
+            ["motion_mask"] = request.MotionMask.ToString(),
+            ["motion_fmri"] = request.MotionFmri is null ? "own" : "other clips' (control)",
+            ["decoders"] = new System.Text.Json.Nodes.JsonObject(decoders.Sources.Select(kv => KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)kv.Value))),
+        }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        var path = Path.Combine(output, SettingsFile);
+        if (File.Exists(path) && !request.Force && File.ReadAllText(path) != settings)
+        {
+            throw new MindAnimatorException($"{path}: the clips in {output} were reconstructed with other settings; pass --force to redo them all, or choose another --out.");
+        }
+        AtomicFile.WriteAllText(path, settings, overwrite: true);
     }
 
     /// <summary>Where a clip's tensor file goes.</summary>

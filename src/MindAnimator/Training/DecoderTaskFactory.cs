@@ -1,5 +1,6 @@
 using MindAnimator.Config;
 using MindAnimator.Models.Decoders;
+using MindAnimator.Training.Prior;
 
 namespace MindAnimator.Training;
 
@@ -9,13 +10,18 @@ public static class DecoderTaskFactory
     public static readonly IReadOnlyList<string> Kinds = new[] { "semantic", "structure", "motion" };
 
     /// <summary>A freshly initialised decoder of <paramref name="kind"/> for <paramref name="voxels"/> input voxels, with its task.</summary>
-    public static IDecoderTask Create(string kind, MindAnimatorConfig config, int voxels) => kind switch
+    /// <remarks>The initial weights are seeded by the config's seed (and the kind), so a run is reproducible within and across processes.</remarks>
+    public static IDecoderTask Create(string kind, MindAnimatorConfig config, int voxels)
     {
-        "semantic" => new SemanticTask(new SemanticDecoder(SemanticDecoderOptions.FromSettings(config.Semantic, voxels)), config.Semantic),
-        "structure" => new StructureTask(new StructureDecoder(StructureDecoderOptions.FromSettings(config.Structure, voxels)), config.Structure),
-        "motion" => new MotionTask(new MotionGenerator(MotionGeneratorOptions.FromSettings(config.Motion, voxels)), config.Motion, config.Seed),
-        _ => throw new MindAnimatorException($"unknown decoder '{kind}'; expected one of: {string.Join(", ", Kinds)}."),
-    };
+        var seed = config.Seed + (1000L * (Kinds.ToList().IndexOf(kind) + 1));
+        return kind switch
+        {
+            "semantic" => new SemanticTask(FreshWeights.Build(seed, () => new SemanticDecoder(SemanticDecoderOptions.FromSettings(config.Semantic, voxels))), config.Semantic),
+            "structure" => new StructureTask(FreshWeights.Build(seed, () => new StructureDecoder(StructureDecoderOptions.FromSettings(config.Structure, voxels))), config.Structure),
+            "motion" => new MotionTask(FreshWeights.Build(seed, () => new MotionGenerator(MotionGeneratorOptions.FromSettings(config.Motion, voxels))), config.Motion, config.Seed),
+            _ => throw new MindAnimatorException($"unknown decoder '{kind}'; expected one of: {string.Join(", ", Kinds)}."),
+        };
+    }
 
     /// <summary>Trainer options of a run: seed and validation share from the config, the decoder's settings recorded in checkpoints.</summary>
     public static TrainerOptions Options(string kind, MindAnimatorConfig config, string runDirectory, bool resume) => new()

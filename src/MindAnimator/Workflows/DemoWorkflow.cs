@@ -3,11 +3,11 @@ using System.Text.Json;
 using MindAnimator.Config;
 using MindAnimator.Data;
 using MindAnimator.Data.Formats;
-using MindAnimator.Evaluation;
 using MindAnimator.Data.Video;
+using MindAnimator.Evaluation;
 using MindAnimator.Features;
-using MindAnimator.Reporting;
 using MindAnimator.Reconstruction;
+using MindAnimator.Reporting;
 using MindAnimator.Runs;
 using MindAnimator.Simulation;
 using MindAnimator.Training;
@@ -93,10 +93,10 @@ public static class DemoWorkflow
         }
         Done("reconstruct");
 
-        var groundTruth = ClipSources.Open(Path.Combine(At(Layout.Data), SimulatedDatasetWriter.ClipsFolder));
         var predictions = ClipSources.Open(Path.Combine(At(Layout.Reconstructions), VideoReconstructor.FramesFolder));
+        var groundTruth = ClipSources.Subset(ClipSources.Open(Path.Combine(At(Layout.Data), SimulatedDatasetWriter.ClipsFolder)), predictions.ClipIds);
         Stage(6, "eval", "score the reconstructions with the metric suite");
-        var eval = DemoEvaluation(config, predictions, groundTruth, log);
+        var eval = DemoEvaluation(config, runFolder, predictions, groundTruth, log);
         EvalReport.Write(At(Layout.Eval), eval, overwrite: true);
         Done("eval");
 
@@ -174,12 +174,35 @@ public static class DemoWorkflow
         }, overwrite: true, log);
     }
 
-    /// <summary>The metrics the demo can compute without downloaded models.</summary>
-    public static EvalResult DemoEvaluation(MindAnimatorConfig config, IClipSource predictions, IClipSource groundTruth, ILogger log)
+    /// <summary>
+    /// The metric suite with stand-ins for the downloaded models, built from the demo prior's CLIP (which never saw a
+    /// test clip): CLIP-pcc with its image tower; VIFI with its frame-mean video embedding (ViFi-CLIP's pooling, not
+    /// ViFi-CLIP); N-way with a zero-shot classifier whose classes are the test clips' distinct captions.
+    /// </summary>
+    public static EvalResult DemoEvaluation(MindAnimatorConfig config, string runFolder, IClipSource predictions, IClipSource groundTruth, ILogger log)
     {
-        var definitions = MetricCatalog.Resolve(new[] { "ssim,psnr,hue-pcc,epe" });
-        var options = EvalOptionsFrom(config);
-        return ClipEvaluator.Evaluate(predictions, groundTruth, definitions, EvalModels.None, options, log);
+        var clipFolder = Path.GetFullPath(ModelFolders.Clip(config));
+        var modelsFolder = Path.Combine(runFolder, Layout.Eval, "models");
+        var manifest = DatasetManifest.Read(Path.Combine(runFolder, Layout.Data));
+        var captions = CaptionTable.Read(DatasetManifest.Resolve(Path.Combine(runFolder, Layout.Data), manifest.Captions ?? "captions.jsonl"));
+        var testIds = predictions.ClipIds.ToHashSet(StringComparer.Ordinal);
+        var classes = captions.Where(kv => testIds.Contains(kv.Key)).Select(kv => kv.Value).Distinct(StringComparer.Ordinal).ToList();
+        var classifier = ZeroShotClassifierFolders.WriteForCaptions(Path.Combine(modelsFolder, "test-captions"), clipFolder, classes, overwrite: true);
+        var video = Path.Combine(modelsFolder, "clip-frame-mean");
+        Directory.CreateDirectory(video);
+        AtomicFile.WriteAllText(Path.Combine(video, VideoEncoderSpec.FileName),
+            new System.Text.Json.Nodes.JsonObject { ["format"] = VideoEncoderSpec.Format, ["clip"] = clipFolder, ["pooling"] = VideoEncoderSpec.Mean }.ToJsonString(), overwrite: true);
+        var names = config.Eval.Metrics.ToList();
+        if (classes.Count < 52)
+        {
+            log.Warning("Only {Classes} distinct test captions: leaving out the 50-way metrics (they need at least 52 classes)", classes.Count);
+            names.RemoveAll(n => n.StartsWith("50way", StringComparison.Ordinal));
+        }
+        var definitions = MetricCatalog.Resolve(new[] { string.Join(",", names) });
+        var folders = new EvalModelSettings { ClipImage = clipFolder, Vifi = video, ImageClassifier = classifier, VideoClassifier = classifier };
+        var models = EvalModelCatalog.Default.Load(ClipEvaluator.ModelsNeeded(definitions), folders);
+        log.Information("Demo eval models: CLIP {Clip}; N-way classes = the {Classes} distinct test captions (zero-shot); VIFI = CLIP frame-mean stand-in", clipFolder, classes.Count);
+        return ClipEvaluator.Evaluate(predictions, groundTruth, definitions, models, EvalOptionsFrom(config), log);
     }
 
     public static EvalOptions EvalOptionsFrom(MindAnimatorConfig config) => new()

@@ -190,6 +190,14 @@ public sealed class ReconstructionTests : IClassFixture<ReconstructionFixture>
         Assert.Contains("50 voxels", voxels.Message);
         Assert.Contains("trained on 100", voxels.Message);
 
+        // Resuming into a folder made with other settings would mix two kinds of clips.
+        var folder = _f.NewFolder();
+        ReconstructionJob.Run(Options(folder, limit: 1), _f.Config, CPU, NullProgress.Instance, Logger.None);
+        var other = _f.Config with { Diffusion = _f.Config.Diffusion with { SamplingSteps = 3 } };
+        var mixed = Assert.Throws<MindAnimatorException>(() => ReconstructionJob.Run(Options(folder, limit: 2), other, CPU, NullProgress.Instance, Logger.None));
+        Assert.Contains("other settings", mixed.Message);
+        Assert.Equal(2, ReconstructionJob.Run(Options(folder, limit: 2) with { Force = true }, other, CPU, NullProgress.Instance, Logger.None).Done);
+
         var split = Assert.Throws<MindAnimatorException>(() => ReconstructionJob.Run(Options(_f.NewFolder()) with { Split = "nope" }, _f.Config, CPU, NullProgress.Instance, Logger.None));
         Assert.Contains("no samples in split 'nope'", split.Message);
     }
