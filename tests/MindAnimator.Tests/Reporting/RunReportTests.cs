@@ -114,7 +114,7 @@ public class RunReportTests
             new EvalOptions(), "pred", "gt", new Dictionary<string, string>(), 8, 64, 64);
     }
 
-    private static (int Code, string Stdout, string Stderr) Check(string html)
+    internal static (int Code, string Stdout, string Stderr) Check(string html)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(TestEnvironment.RepoRoot, "scripts", "check-report"));
