@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MindAnimator.Features;
+using MindAnimator.Reconstruction;
 
 namespace MindAnimator.Cli.Commands;
 
@@ -14,15 +15,14 @@ internal static class FeaturesCommand
             Required = true,
         };
         var output = new Option<string?>("--out", "-o") { Description = "Feature folder (default: <data>/features). An interrupted run resumes here." };
-        var clip = new Option<string?>("--clip") { Description = "transformers CLIP folder for the contrastive targets (overrides features.clip_folder), e.g. openai/clip-vit-base-patch32." };
-        var sd = new Option<string?>("--sd") { Description = "diffusers Stable Diffusion v1.x folder for text-condition tokens and VAE latents (overrides diffusion.sd_folder)." };
+        var clip = new Option<string?>("--clip") { Description = "transformers CLIP folder for the contrastive targets (overrides features.clip_folder; default: the demo prior's), e.g. openai/clip-vit-base-patch32." };
+        var sd = new Option<string?>("--sd") { Description = "diffusers Stable Diffusion v1.x folder for text-condition tokens and VAE latents (overrides diffusion.sd_folder; default: the demo prior's)." };
         var command = CommandRunner.Verb("features", "Compute CLIP image/text embeddings, SD text-condition tokens and VAE latents for every clip (batched, resumable).", (ctx, parse) =>
         {
             var dataFolder = parse.GetValue(data)!;
-            var clipFolder = ctx.Config.Features.ClipFolder
-                ?? throw new MindAnimatorException("no CLIP model: pass --clip <folder> (a local transformers CLIP folder such as openai/clip-vit-base-patch32) or set features.clip_folder. The embedded demo prior that would stand in for it comes with issue #6.");
-            var sdFolder = ctx.Config.Diffusion.SdFolder
-                ?? throw new MindAnimatorException("no Stable Diffusion model: pass --sd <folder> (a local diffusers SD v1.x folder such as runwayml/stable-diffusion-v1-5) or set diffusion.sd_folder. The embedded demo prior that would stand in for it comes with issue #6.");
+            // Default: the shipped demo prior (its CLIP and SD folders).
+            var clipFolder = ModelFolders.Clip(ctx.Config);
+            var sdFolder = ModelFolders.StableDiffusion(ctx.Config);
             var run = ctx.CreateRun(parse.GetValue(output) ?? Path.Combine(dataFolder, "features"), resumable: true);
             using var models = FeatureModels.Load(clipFolder, sdFolder, ctx.Device, ctx.Log);
             FeatureExtractor.Run(dataFolder, run.Path, models, ctx.Config, ctx.Force, ctx.Progress, ctx.Log);

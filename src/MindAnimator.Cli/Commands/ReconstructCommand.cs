@@ -28,7 +28,7 @@ internal static class ReconstructCommand
         var noMp4 = new Option<bool>("--no-mp4") { Description = "Write no MP4 files." };
         var command = CommandRunner.Verb("reconstruct", "Decode fMRI into 8-frame videos: decoders → CMG latents → DDIM inversion → re-noise → guided DDIM with the inflated Stable Diffusion.", (ctx, parse) =>
         {
-            var shardText = parse.GetValue(shard)!;
+            var shardPart = ParseShard(parse.GetValue(shard)!);
             var folder = ctx.CreateRun(parse.GetValue(output)!, resumable: true);
             var summary = ReconstructionJob.Run(new ReconstructionJobOptions
             {
@@ -40,7 +40,7 @@ internal static class ReconstructCommand
                 Motion = parse.GetValue(motion),
                 GroundTruth = parse.GetValue(gt),
                 Output = folder.Path,
-                Shard = ParseShard(shardText),
+                Shard = shardPart,
                 Limit = parse.GetValue(limit),
                 ShuffleMotionFmri = parse.GetValue(shuffle),
                 Force = ctx.Force,

@@ -41,6 +41,8 @@ public static class DecoderEvaluation
         }
         var ids = samples.Select(s => s.ClipId).ToList();
         var store = FeatureStore.Open(featuresFolder);
+        var captionFile = manifest.Captions is { } c ? DatasetManifest.Resolve(datasetFolder, c) : null;
+        var captions = captionFile is not null && File.Exists(captionFile) ? CaptionTable.Read(captionFile).ToDictionary(kv => kv.Key, kv => kv.Value) : null;
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var device = decoders.Semantic.parameters().First().device;
@@ -67,6 +69,23 @@ public static class DecoderEvaluation
         {
             scores.Add(new DecoderScore("semantic", $"{name}_retrieval", Retrieval(fmri, targets, k), Retrieval(shuffled, targets, k), Math.Min(k, n) / (double)n, "chance", true,
                 $"share of the {n} held-out clips whose CLIP {(name.Contains("text") ? "caption" : "image")} embedding is among the {k} nearest to the decoded fMRI embedding"));
+        }
+
+        // Scenes persist across clips, so neighbouring clips share a caption: count the nearest caption embedding as
+        // right when its caption is the clip's own. Chance = the mean share of clips carrying each clip's caption.
+        if (captions is not null)
+        {
+            var own = ids.Select(id => captions.GetValueOrDefault(id) ?? id).ToArray();
+            double CaptionMatch(Tensor brain)
+            {
+                var embedding = nn.functional.normalize(decoders.Semantic.Embed(brain), dim: 1);
+                var nearest = embedding.matmul(text.T).argmax(1).cpu().data<long>().ToArray();
+                return nearest.Select((j, i) => own[j] == own[i] ? 1.0 : 0.0).Average();
+            }
+
+            var chance = own.Select(c => own.Count(o => o == c) / (double)n).Average();
+            scores.Add(new DecoderScore("semantic", "top1_caption_match", CaptionMatch(fmri), CaptionMatch(shuffled), chance, "chance", true,
+                $"share of the {n} held-out clips whose nearest caption embedding (among the {n}) is a caption equal to the clip's own"));
         }
 
         double LatentCorrelation(Tensor brain)

@@ -44,12 +44,7 @@ public sealed class ReconstructionBenchmark : IBenchmark
             Force = true,
             BatchSize = d.BatchSize,
             Seed = config.Seed,
-            Pipeline = new ReconstructionOptions
-            {
-                InversionSteps = d.InversionSteps,
-                NoiseTimestep = d.RenoiseTimestep,
-                Sampling = new VideoSamplingOptions { NumInferenceSteps = d.SamplingSteps, GuidanceScale = d.GuidanceScale, NegativePrompt = d.NegativePrompt },
-            },
+            Pipeline = ReconstructionJob.PipelineOptions(d),
         }, config.Data.FramesPerClip, null, Logger.None);
         var t = summary.Timings;
         var note = $"{clips} clips, batch {d.BatchSize}, {d.InversionSteps} inversion + {d.SamplingSteps} guided steps";

@@ -97,20 +97,23 @@ public static class ReconstructionJob
             Seed = config.Seed,
             MotionMask = mask,
             WriteMp4 = options.WriteMp4,
-            Pipeline = new ReconstructionOptions
-            {
-                InversionSteps = d.InversionSteps,
-                NoiseTimestep = d.RenoiseTimestep,
-                Sampling = new VideoSamplingOptions
-                {
-                    NumInferenceSteps = d.SamplingSteps,
-                    GuidanceScale = d.GuidanceScale,
-                    NegativePrompt = d.NegativePrompt,
-                    Eta = d.Eta,
-                },
-            },
+            Pipeline = PipelineOptions(d),
         }, config.Data.FramesPerClip, progress, log);
     }
+
+    /// <summary>The pipeline's options from the config's diffusion section.</summary>
+    public static ReconstructionOptions PipelineOptions(DiffusionSettings d) => new()
+    {
+        InversionSteps = d.InversionSteps,
+        NoiseTimestep = d.RenoiseTimestep,
+        Sampling = new VideoSamplingOptions
+        {
+            NumInferenceSteps = d.SamplingSteps,
+            GuidanceScale = d.GuidanceScale,
+            NegativePrompt = d.NegativePrompt,
+            Eta = d.Eta,
+        },
+    };
 
     /// <summary>The table and, when it sits in one, its dataset folder.</summary>
     public static (string Table, string? Dataset) ResolveFmri(string path)

@@ -41,14 +41,16 @@ public class CliTests
         Assert.Equal(1, typo.ExitCode);
     }
 
-    [Theory]
-    [InlineData("reconstruct")]
-    public void PendingVerbsSayNotImplementedAndFail(params string[] verb)
+    [Fact]
+    public void Reconstruct_NamesAMissingTable_AndABadShard_InOneLine()
     {
-        var r = CliProcess.Run(verb);
-        Assert.Equal(3, r.ExitCode);
-        Assert.Contains("not implemented yet", r.Stderr);
-        Assert.Contains("issue #", r.Stderr);
+        var missing = CliProcess.Run("reconstruct", "--fmri", "/no/such/sub1.parquet", "--run", "/no/such/run", "-o", Path.Combine(Path.GetTempPath(), "mindanim-cli-" + Guid.NewGuid().ToString("N")));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("/no/such/sub1.parquet", missing.Stderr);
+        Assert.DoesNotContain("   at ", missing.Stderr);
+        var shard = CliProcess.Run("reconstruct", "--fmri", "/no/such/sub1.parquet", "--shard", "4/4", "-o", Path.Combine(Path.GetTempPath(), "mindanim-cli-" + Guid.NewGuid().ToString("N")));
+        Assert.Equal(1, shard.ExitCode);
+        Assert.Contains("--shard '4/4'", shard.Stderr);
     }
 
     [Fact]
