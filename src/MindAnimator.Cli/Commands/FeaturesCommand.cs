@@ -23,8 +23,10 @@ internal static class FeaturesCommand
             // Default: the shipped demo prior (its CLIP and SD folders).
             var clipFolder = ModelFolders.Clip(ctx.Config);
             var sdFolder = ModelFolders.StableDiffusion(ctx.Config);
-            var run = ctx.CreateRun(parse.GetValue(output) ?? Path.Combine(dataFolder, "features"), resumable: true);
+            // Check the dataset and load the models before anything is written.
+            _ = Data.DatasetManifest.Read(dataFolder);
             using var models = FeatureModels.Load(clipFolder, sdFolder, ctx.Device, ctx.Log);
+            var run = ctx.CreateRun(parse.GetValue(output) ?? Path.Combine(dataFolder, "features"), resumable: true);
             FeatureExtractor.Run(dataFolder, run.Path, models, ctx.Config, ctx.Force, ctx.Progress, ctx.Log);
             return ExitCodes.Success;
         }, overrides: parse =>

@@ -83,8 +83,18 @@ public class CliTests
     {
         using var tmp = TestEnvironment.NewTempDir();
         var outDir = tmp.File("demo");
-        var first = CliProcess.Run("demo", "--out", outDir, "--seed", "77", "--set", "simulation.snr=0.4");
-        Assert.Equal(0, first.ExitCode);
+        // The whole demo, shrunk to seconds (DemoWorkflowTests checks its outputs; this checks the verb's provenance).
+        string[] shrink =
+        {
+            "--set", "simulation.train_segments=2", "--set", "simulation.test_segments=1", "--set", "simulation.clips_per_segment=24",
+            "--set", "preprocess.select_voxels=300", "--set", "semantic.training.epochs=2", "--set", "structure.training.epochs=2",
+            "--set", "motion.training.epochs=2", "--set", "diffusion.inversion_steps=1", "--set", "diffusion.sampling_steps=1",
+            "--set", "diffusion.batch_size=12", "--set", "eval.bootstrap_resamples=20", "--set", "eval.trials=2",
+            "--set", "permtest.permutations=5", "--set", "permtest.repeats=1",
+        };
+        var first = CliProcess.Run(new[] { "demo", "--out", outDir, "--seed", "77", "--set", "simulation.snr=0.4" }.Concat(shrink).ToArray());
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.True(File.Exists(Path.Combine(outDir, "report.html")));
         var resolved = File.ReadAllText(Path.Combine(outDir, "config.resolved.yaml"));
         Assert.Contains("seed: 77", resolved);
         Assert.Contains("snr: 0.4", resolved);
@@ -130,15 +140,19 @@ public class CliTests
     }
 
     [Fact]
-    public void Features_WithoutModels_SaysWhatToPassAndWritesNothing()
+    public void Features_NamesAMissingDatasetOrModel_AndWritesNothing()
     {
         using var tmp = TestEnvironment.NewTempDir();
         var r = CliProcess.Run("features", "--data", tmp.Path);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("--clip", r.Stderr);
+        Assert.Contains("dataset.json", r.Stderr);
         Assert.Empty(Directory.EnumerateFileSystemEntries(tmp.Path));
-        var noSd = CliProcess.Run("features", "--data", tmp.Path, "--clip", tmp.Path);
-        Assert.Equal(1, noSd.ExitCode);
-        Assert.Contains("--sd", noSd.Stderr);
+        var data = tmp.File("sim");
+        Assert.Equal(0, CliProcess.Run("data", "simulate", "--out", data, "--set", "simulation.train_segments=2", "--set", "simulation.test_segments=1",
+            "--set", "simulation.clips_per_segment=10", "--set", "preprocess.select_voxels=50").ExitCode);
+        var noClip = CliProcess.Run("features", "--data", data, "--clip", tmp.File("no-such-clip"));
+        Assert.Equal(1, noClip.ExitCode);
+        Assert.Contains("no-such-clip", noClip.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(data, "features")));
     }
 }
