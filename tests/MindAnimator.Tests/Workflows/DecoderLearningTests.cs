@@ -5,8 +5,8 @@ using MindAnimator.Features;
 using MindAnimator.Reconstruction;
 using MindAnimator.Runs;
 using MindAnimator.Simulation;
-using MindAnimator.Training;
 using MindAnimator.Tests.Infrastructure;
+using MindAnimator.Training;
 using Serilog.Core;
 using static TorchSharp.torch;
 
