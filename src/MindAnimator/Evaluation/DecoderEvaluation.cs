@@ -103,7 +103,7 @@ public static class DecoderEvaluation
         double NextFrameError(Tensor brain)
         {
             var mask = AttentionMasks.Causal(frames - 1, device);
-            var predicted = decoders.Motion.forward(brain, tokens.narrow(1, 0, frames - 1), mask.unsqueeze(0));
+            var predicted = decoders.Motion.forward(brain, tokens.narrow(1, 0, frames - 1), mask);
             return nn.functional.mse_loss(predicted, tokens.narrow(1, 1, frames - 1)).item<float>();
         }
 
