@@ -161,6 +161,32 @@ public sealed class ReconstructionTests : IClassFixture<ReconstructionFixture>
     }
 
     [Fact]
+    public void DecoderScores_NextFrameError_EqualsFrameByFramePrediction()
+    {
+        using var decoders = DecoderSet.Load(_f.Decoders, null, null, null, CPU);
+        var scores = DecoderEvaluation.Run(_f.Data, Path.Combine(_f.Data, "features"), decoders, Splits.Test, _f.Config.Seed, Logger.None).ToDictionary(s => s.Name);
+        Assert.All(scores.Values, s => Assert.True(double.IsFinite(s.Value) && double.IsFinite(s.ShuffledFmri) && double.IsFinite(s.Reference), s.Name));
+
+        // Independently: predict frame t from the true frames 0..t−1 alone, one prefix at a time.
+        var samples = FmriParquet.Read(Path.Combine(_f.Data, "fmri.parquet")).Samples.Where(x => x.Split == Splits.Test).ToList();
+        using var noGrad = no_grad();
+        using var fmri = tensor(samples.SelectMany(x => x.Voxels).ToArray(), new long[] { samples.Count, samples[0].Voxels.Length });
+        using var latents = FeatureStore.Open(Path.Combine(_f.Data, "features")).Load(FeatureNames.Latents, samples.Select(x => x.ClipId).ToList());
+        using var tokens = latents.reshape(samples.Count, latents.shape[1], -1);
+        var frames = (int)tokens.shape[1];
+        var squared = 0.0;
+        for (var t = 1; t < frames; t++)
+        {
+            using var mask = MindAnimator.Models.Decoders.AttentionMasks.Causal(t);
+            using var output = decoders.Motion.forward(fmri, tokens.narrow(1, 0, t), mask);
+            using var diff = output.select(1, t - 1) - tokens.select(1, t);
+            squared += diff.pow(2).sum().item<float>();
+        }
+        var expected = squared / (samples.Count * (frames - 1) * tokens.shape[2]);
+        Assert.Equal(expected, scores["next_frame_mse"].Value, 4);
+    }
+
+    [Fact]
     public void Derangement_MovesEveryClip_AndIsSeeded()
     {
         for (var n = 2; n < 40; n += 7)
