@@ -12,6 +12,7 @@ internal static class EvalCommand
     {
         var pred = new Option<string?>("--pred") { Description = "Predictions: a clip store folder, a folder of GIFs (one per clip id), a .safetensors (one [frames,h,w,3] uint8 tensor per clip id) or a .npy [clips,frames,h,w,3]." };
         var gt = new Option<string?>("--gt") { Description = "Ground truth, in any of the --pred formats (e.g. the dataset's clips/ store)." };
+        var gtSubset = new Option<bool>("--gt-subset") { Description = "The ground truth may hold more clips (e.g. a dataset's whole clips/ store): score the predictions against their own clips of it." };
         var sideBySide = new Option<string?>("--side-by-side") { Description = "Instead of --pred/--gt: a folder of side-by-side GIFs, ground truth left and reconstruction right (split in half as the official scripts do)." };
         var metrics = new Option<string?>("--metrics", "-m") { Description = $"Comma-separated metrics (default: eval.metrics, those whose models are configured). Known: {string.Join(", ", MetricCatalog.KnownNames)}; any <n>way-i / <n>way-v. N-way metrics report the official (ground truth = its top-3 classes) and a -strict (top-1) column." };
         var outDir = new Option<string?>("--out", "-o") { Description = "Folder for results.json (definitions, provenance, summaries, per-clip values) and per_clip.csv." };
@@ -35,7 +36,7 @@ internal static class EvalCommand
 
         var command = CommandRunner.Verb("eval", "Score reconstructions with the paper's metric suite (official Mind-Animator definitions).", (ctx, parse) =>
         {
-            var (prediction, groundTruth) = OpenInputs(parse.GetValue(pred), parse.GetValue(gt), parse.GetValue(sideBySide));
+            var (prediction, groundTruth) = OpenInputs(parse.GetValue(pred), parse.GetValue(gt), parse.GetValue(sideBySide), parse.GetValue(gtSubset));
             var settings = ctx.Config.Eval;
             var requested = parse.GetValue(metrics);
             IReadOnlyList<MetricDefinition> definitions;
@@ -103,15 +104,20 @@ internal static class EvalCommand
             }
             return ExitCodes.Success;
         }, overrides: Overrides);
-        foreach (var option in new Option[] { pred, gt, sideBySide, metrics, outDir, compare, match, clipModel, vifiModel, imageClassifier, videoClassifier })
+        foreach (var option in new Option[] { pred, gt, gtSubset, sideBySide, metrics, outDir, compare, match, clipModel, vifiModel, imageClassifier, videoClassifier })
         {
             command.Options.Add(option);
         }
         return command;
     }
 
-    internal static (IClipSource Prediction, IClipSource GroundTruth) OpenInputs(string? pred, string? gt, string? sideBySide)
+    internal static (IClipSource Prediction, IClipSource GroundTruth) OpenInputs(string? pred, string? gt, string? sideBySide, bool gtSubset = false)
     {
+        if (gtSubset && sideBySide is null && pred is not null && gt is not null)
+        {
+            var prediction = ClipSources.Open(pred);
+            return (prediction, ClipSources.Subset(ClipSources.Open(gt), prediction.ClipIds));
+        }
         if (sideBySide is not null)
         {
             if (pred is not null || gt is not null)

@@ -12,6 +12,7 @@ internal static class PermtestCommand
     {
         var pred = new Option<string?>("--pred") { Description = "Reconstructions, in any format `eval` reads (clip store, GIF folder, .safetensors, .npy)." };
         var gt = new Option<string?>("--gt") { Description = "Ground truth, in any of the --pred formats." };
+        var gtSubset = new Option<bool>("--gt-subset") { Description = "The ground truth may hold more clips (e.g. a dataset's whole clips/ store): score the predictions against their own clips of it." };
         var sideBySide = new Option<string?>("--side-by-side") { Description = "Instead of --pred/--gt: side-by-side GIFs (ground truth left, reconstruction right)." };
         var outDir = new Option<string>("--out", "-o") { Description = "Folder for permtest.json, per_clip.csv and histogram.png.", DefaultValueFactory = _ => "runs/permtest" };
         var metric = new Option<string?>("--metric") { Description = "epe (default, lower is better), ssim or psnr (permtest.metric)." };
@@ -37,7 +38,7 @@ internal static class PermtestCommand
 
         var command = CommandRunner.Verb("permtest", "Frame-shuffle permutation test: do the reconstructions' frame order (motion) match the ground truth better than chance?", (ctx, parse) =>
         {
-            var (prediction, groundTruth) = EvalCommand.OpenInputs(parse.GetValue(pred), parse.GetValue(gt), parse.GetValue(sideBySide));
+            var (prediction, groundTruth) = EvalCommand.OpenInputs(parse.GetValue(pred), parse.GetValue(gt), parse.GetValue(sideBySide), parse.GetValue(gtSubset));
             var p = ctx.Config.Permtest;
             var settings = new FrameShuffleSettings(p.Metric, p.Permutations, p.Repeats, ctx.Config.Seed);
             FrameShuffleTest.Check(prediction, groundTruth, settings);
@@ -65,7 +66,7 @@ internal static class PermtestCommand
                 p.Metric, p.Permutations, p.Repeats, result.OverallMeanP, result.OverallStdP, run.Path);
             return ExitCodes.Success;
         }, overrides: Overrides);
-        foreach (var o in new Option[] { pred, gt, sideBySide, outDir, metric, permutations, repeats, control })
+        foreach (var o in new Option[] { pred, gt, gtSubset, sideBySide, outDir, metric, permutations, repeats, control })
         {
             command.Options.Add(o);
         }

@@ -78,7 +78,7 @@ public static class ClipEvaluator
                 {
                     parts.Add($"{onlyGt.Count} clip id(s) only in the ground truth: {List(onlyGt)}");
                 }
-                throw new MindAnimatorException($"predictions ({prediction.Description}) and ground truth ({groundTruth.Description}) hold different clips: {string.Join("; ", parts)} (use --match order to pair clips by position)");
+                throw new MindAnimatorException($"predictions ({prediction.Description}) and ground truth ({groundTruth.Description}) hold different clips: {string.Join("; ", parts)} (use --match order to pair clips by position, or --gt-subset to score the predictions against the matching part of a larger ground truth such as a dataset's whole clip store)");
             }
             pairs = prediction.ClipIds.Select(id => (id, id)).ToList();
         }

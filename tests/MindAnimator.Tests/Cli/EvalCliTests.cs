@@ -87,6 +87,16 @@ public class EvalCliTests
         Assert.Equal(1, ids.ExitCode);
         Assert.Contains("only in the predictions: x-000, x-001, x-002", ids.Stderr);
         Assert.Contains("only in the ground truth: test-000, test-001, test-002", ids.Stderr);
+        Assert.Contains("--gt-subset", ids.Stderr);
+
+        // A ground truth holding more clips (a dataset's whole store) serves with --gt-subset; predictions it lacks stay an error.
+        ClipStore.Write(dir.File("first-two"), Clips(1).Take(2).ToArray(), overwrite: false);
+        var subset = CliProcess.Run("eval", "--pred", dir.File("first-two"), "--gt", dir.File("gt"), "--gt-subset", "--metrics", "ssim", "--out", dir.File("subset-eval"));
+        Assert.True(subset.ExitCode == 0, subset.Stderr);
+        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("subset-eval/results.json"))).RootElement.GetProperty("clips").GetInt32());
+        var lacking = CliProcess.Run("eval", "--pred", dir.File("other-ids"), "--gt", dir.File("gt"), "--gt-subset", "--metrics", "ssim");
+        Assert.Equal(1, lacking.ExitCode);
+        Assert.Contains("x-000", lacking.Stderr);
 
         var frames = CliProcess.Run("eval", "--pred", dir.File("other-frames"), "--gt", dir.File("gt"), "--metrics", "ssim");
         Assert.Equal(1, frames.ExitCode);
