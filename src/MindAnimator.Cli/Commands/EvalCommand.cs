@@ -59,16 +59,7 @@ internal static class EvalCommand
                 definitions = MetricCatalog.Resolve(new[] { requested });
             }
             var models = EvalModelCatalog.Default.Load(ClipEvaluator.ModelsNeeded(definitions), settings.Models);
-            var options = new EvalOptions
-            {
-                Seed = ctx.Config.Seed,
-                Trials = settings.Trials,
-                BootstrapResamples = settings.BootstrapResamples,
-                ConfidenceLevel = settings.ConfidenceLevel,
-                VifiGate = settings.VifiGate,
-                MatchByOrder = parse.GetValue(match) == "order",
-                Threads = ctx.Config.Threads,
-            };
+            var options = EvalOptions.From(ctx.Config) with { MatchByOrder = parse.GetValue(match) == "order" };
             var output = parse.GetValue(outDir);
             var comparePath = parse.GetValue(compare);
             if (comparePath is not null && !File.Exists(comparePath))

@@ -51,9 +51,7 @@ internal static class PermtestCommand
                 result.Clips.Count(c => c.MeanP < 0.05).ToString(CultureInfo.InvariantCulture));
             if (parse.GetValue(control) is { } controlPath)
             {
-                var controlSource = ClipSources.Open(controlPath);
-                FrameShuffleTest.Check(controlSource, groundTruth, settings);
-                var comparison = FmriShuffleComparison.Compare(result, FrameShuffleTest.Run(controlSource, groundTruth, settings, ctx.Progress));
+                var comparison = FmriShuffleComparison.Test(result, ClipSources.Open(controlPath), groundTruth, settings, ctx.Progress);
                 comparison.Write(run.Path, ctx.Force);
                 var c = comparison.Control;
                 table.AddRow($"control: {c.Clips.Count}", c.MeanScore.ToString("G4", CultureInfo.InvariantCulture), $"{c.OverallMeanP:G3} ± {c.OverallStdP:G2}",

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
-using MindAnimator.Data.Formats;
 using MindAnimator.Evaluation;
 using MindAnimator.Reconstruction;
 using Spectre.Console;
@@ -33,7 +31,7 @@ internal static class ScoreDecodersCommand
             if (parse.GetValue(output) is { } outFolder)
             {
                 var folder = ctx.CreateRun(outFolder);
-                AtomicFile.WriteAllText(folder.File(DecoderEvaluation.FileName), DecoderEvaluation.ToJson(scores, splitName).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), overwrite: true);
+                DecoderEvaluation.Write(folder.File(DecoderEvaluation.FileName), scores, splitName);
             }
             return ExitCodes.Success;
         });

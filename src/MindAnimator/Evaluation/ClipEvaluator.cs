@@ -22,6 +22,17 @@ public sealed record EvalOptions
 
     /// <summary>Clips scored in parallel (0 = all cores).</summary>
     public int Threads { get; init; }
+
+    /// <summary>The options a config's eval section (and seed and threads) set.</summary>
+    public static EvalOptions From(Config.MindAnimatorConfig config) => new()
+    {
+        Seed = config.Seed,
+        Trials = config.Eval.Trials,
+        BootstrapResamples = config.Eval.BootstrapResamples,
+        ConfidenceLevel = config.Eval.ConfidenceLevel,
+        VifiGate = config.Eval.VifiGate,
+        Threads = config.Threads,
+    };
 }
 
 /// <summary>One result column: per-clip values (in clip order) and their summary.</summary>

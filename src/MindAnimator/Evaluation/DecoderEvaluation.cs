@@ -56,9 +56,12 @@ public static class DecoderEvaluation
         var tokens = latents.reshape(n, frames, -1);
         var scores = new List<DecoderScore>();
 
-        double Retrieval(Tensor brain, Tensor targets, int k)
+        // The fMRI embeddings, own and shuffled, once for all semantic scores.
+        var ownEmbedding = nn.functional.normalize(decoders.Semantic.Embed(fmri), dim: 1);
+        var shuffledEmbedding = nn.functional.normalize(decoders.Semantic.Embed(shuffled), dim: 1);
+
+        double Retrieval(Tensor embedding, Tensor targets, int k)
         {
-            var embedding = nn.functional.normalize(decoders.Semantic.Embed(brain), dim: 1);
             var similarity = embedding.matmul(targets.T);
             var top = similarity.topk(Math.Min(k, n), dim: 1).indexes;
             var truth = arange(n, device: device).unsqueeze(1);
@@ -67,7 +70,7 @@ public static class DecoderEvaluation
 
         foreach (var (name, targets, k) in new[] { ("top1_image", image, 1), ("top5_image", image, 5), ("top1_text", text, 1) })
         {
-            scores.Add(new DecoderScore("semantic", $"{name}_retrieval", Retrieval(fmri, targets, k), Retrieval(shuffled, targets, k), Math.Min(k, n) / (double)n, "chance", true,
+            scores.Add(new DecoderScore("semantic", $"{name}_retrieval", Retrieval(ownEmbedding, targets, k), Retrieval(shuffledEmbedding, targets, k), Math.Min(k, n) / (double)n, "chance", true,
                 $"share of the {n} held-out clips whose CLIP {(name.Contains("text") ? "caption" : "image")} embedding is among the {k} nearest to the decoded fMRI embedding"));
         }
 
@@ -76,15 +79,14 @@ public static class DecoderEvaluation
         if (captions is not null)
         {
             var own = ids.Select(id => captions.GetValueOrDefault(id) ?? id).ToArray();
-            double CaptionMatch(Tensor brain)
+            double CaptionMatch(Tensor embedding)
             {
-                var embedding = nn.functional.normalize(decoders.Semantic.Embed(brain), dim: 1);
                 var nearest = embedding.matmul(text.T).argmax(1).cpu().data<long>().ToArray();
                 return nearest.Select((j, i) => own[j] == own[i] ? 1.0 : 0.0).Average();
             }
 
             var chance = own.Select(c => own.Count(o => o == c) / (double)n).Average();
-            scores.Add(new DecoderScore("semantic", "top1_caption_match", CaptionMatch(fmri), CaptionMatch(shuffled), chance, "chance", true,
+            scores.Add(new DecoderScore("semantic", "top1_caption_match", CaptionMatch(ownEmbedding), CaptionMatch(shuffledEmbedding), chance, "chance", true,
                 $"share of the {n} held-out clips whose nearest caption embedding (among the {n}) is a caption equal to the clip's own"));
         }
 
@@ -135,6 +137,10 @@ public static class DecoderEvaluation
         var bc = b - b.mean(new long[] { 1 }, keepdim: true);
         return (ac * bc).sum(1) / (ac.norm(1) * bc.norm(1)).clamp_min(1e-12);
     }
+
+    /// <summary>Writes <see cref="FileName"/>-style JSON of the scores to <paramref name="path"/> (temp file, then move).</summary>
+    public static void Write(string path, IReadOnlyList<DecoderScore> scores, string split) =>
+        AtomicFile.WriteAllText(path, ToJson(scores, split).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }), overwrite: true);
 
     public static JsonObject ToJson(IReadOnlyList<DecoderScore> scores, string split) => new()
     {

@@ -13,6 +13,13 @@ public sealed record FmriShuffleComparison(FrameShuffleResult Own, FrameShuffleR
     /// <summary>Clips whose own-fMRI reconstruction scores better than its control.</summary>
     public int OwnBetter => Own.Clips.Zip(Control.Clips, (o, c) => Own.Settings.LowerIsBetter ? o.Score < c.Score : o.Score > c.Score).Count(b => b);
 
+    /// <summary>Checks the control against the ground truth, runs the same frame-shuffle test on it and compares.</summary>
+    public static FmriShuffleComparison Test(FrameShuffleResult own, IClipSource control, IClipSource groundTruth, FrameShuffleSettings settings, Runs.IProgressReporter progress)
+    {
+        FrameShuffleTest.Check(control, groundTruth, settings);
+        return Compare(own, FrameShuffleTest.Run(control, groundTruth, settings, progress));
+    }
+
     public static FmriShuffleComparison Compare(FrameShuffleResult own, FrameShuffleResult control)
     {
         var ids = own.Clips.Select(c => c.ClipId).ToList();

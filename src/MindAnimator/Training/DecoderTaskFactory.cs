@@ -1,6 +1,5 @@
 using MindAnimator.Config;
 using MindAnimator.Models.Decoders;
-using MindAnimator.Training.Prior;
 
 namespace MindAnimator.Training;
 

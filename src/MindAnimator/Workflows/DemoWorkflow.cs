@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using MindAnimator.Config;
 using MindAnimator.Data;
 using MindAnimator.Data.Formats;
@@ -41,26 +40,25 @@ public static class DemoWorkflow
         string At(string relative) => Path.Combine(runFolder, relative);
         var seconds = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
-        void Stage(int number, string name, string description)
+        void Stage(int number, string description)
         {
             log.Information("Stage {Number}/{Stages}: {Description}", number, Stages, description);
             clock.Restart();
-            _ = name;
         }
         void Done(string name) => seconds[name] = clock.Elapsed.TotalSeconds;
 
-        Stage(1, "simulate", $"simulate a brain watching generated movies → {At(Layout.Data)}");
-        var dataset = SimulatedDatasetWriter.Write(config, At(Layout.Data), force, progress, log);
+        Stage(1, $"simulate a brain watching generated movies → {At(Layout.Data)}");
+        SimulatedDatasetWriter.Write(config, At(Layout.Data), force, progress, log);
         Done("simulate");
 
-        Stage(2, "features", "CLIP and Stable Diffusion features of every clip with the demo prior");
+        Stage(2, "CLIP and Stable Diffusion features of every clip with the demo prior");
         using (var models = FeatureModels.Load(ModelFolders.Clip(config), ModelFolders.StableDiffusion(config), device, log))
         {
             FeatureExtractor.Run(At(Layout.Data), At(Layout.Features), models, config, force, progress, log);
         }
         Done("features");
 
-        Stage(3, "train", "train the semantic, structure and motion decoders");
+        Stage(3, "train the semantic, structure and motion decoders");
         foreach (var kind in DecoderTaskFactory.Kinds)
         {
             var run = Path.Combine(At(Layout.Decoders), kind);
@@ -70,16 +68,16 @@ public static class DemoWorkflow
         }
         Done("train");
 
-        Stage(4, "score-decoders", "score the decoders on the held-out clips against chance, baselines and shuffled fMRI");
+        Stage(4, "score the decoders on the held-out clips against chance, baselines and shuffled fMRI");
         IReadOnlyList<DecoderScore> scores;
         using (var decoders = DecoderSet.Load(At(Layout.Decoders), null, null, null, device))
         {
             scores = DecoderEvaluation.Run(At(Layout.Data), At(Layout.Features), decoders, Splits.Test, config.Seed, log);
         }
-        AtomicFile.WriteAllText(At(Layout.DecoderScores), DecoderEvaluation.ToJson(scores, Splits.Test).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), overwrite: true);
+        DecoderEvaluation.Write(At(Layout.DecoderScores), scores, Splits.Test);
         Done("score-decoders");
 
-        Stage(5, "reconstruct", "reconstruct the test clips, and again with the motion decoder fed other clips' fMRI (control)");
+        Stage(5, "reconstruct the test clips, and again with the motion decoder fed other clips' fMRI (control)");
         foreach (var (folder, shuffle) in new[] { (Layout.Reconstructions, false), (Layout.ControlReconstructions, true) })
         {
             ReconstructionJob.Run(new ReconstructionJobOptions
@@ -95,38 +93,44 @@ public static class DemoWorkflow
 
         var predictions = ClipSources.Open(Path.Combine(At(Layout.Reconstructions), VideoReconstructor.FramesFolder));
         var groundTruth = ClipSources.Subset(ClipSources.Open(Path.Combine(At(Layout.Data), SimulatedDatasetWriter.ClipsFolder)), predictions.ClipIds);
-        Stage(6, "eval", "score the reconstructions with the metric suite");
-        var eval = DemoEvaluation(config, runFolder, predictions, groundTruth, log);
+        var captions = Captions(At(Layout.Data));
+        Stage(6, "score the reconstructions with the metric suite");
+        var eval = DemoEvaluation(config, runFolder, predictions, groundTruth, captions, log);
         EvalReport.Write(At(Layout.Eval), eval, overwrite: true);
         Done("eval");
 
-        Stage(7, "permtest", "frame-shuffle permutation test, with the fMRI-shuffle control");
+        Stage(7, "frame-shuffle permutation test, with the fMRI-shuffle control");
         var p = config.Permtest;
         var settings = new FrameShuffleSettings(p.Metric, p.Permutations, p.Repeats, config.Seed);
         var own = FrameShuffleTest.Run(predictions, groundTruth, settings, progress);
-        var control = FrameShuffleTest.Run(ClipSources.Open(Path.Combine(At(Layout.ControlReconstructions), VideoReconstructor.FramesFolder)), groundTruth, settings, progress);
         FrameShuffleReport.Write(At(Layout.Permtest), own, overwrite: true);
-        var comparison = FmriShuffleComparison.Compare(own, control);
+        var comparison = FmriShuffleComparison.Test(own, ClipSources.Open(Path.Combine(At(Layout.ControlReconstructions), VideoReconstructor.FramesFolder)), groundTruth, settings, progress);
+        var control = comparison.Control;
         comparison.Write(At(Layout.Permtest), overwrite: true);
         log.Information("Frame-shuffle test ({Metric}): p = {P:G3} ± {Std:G2} with the clips' own fMRI, {Pc:G3} ± {Stdc:G2} with shuffled fMRI; own better on {Better}/{Clips} clips (paired Wilcoxon p = {W:G3})",
             p.Metric, own.OverallMeanP, own.OverallStdP, control.OverallMeanP, control.OverallStdP, comparison.OwnBetter, own.Clips.Count, comparison.PairedScores.PValue);
         Done("permtest");
 
-        Stage(8, "report", $"write {At(Layout.Report)}");
-        WriteReport(config, runFolder, scores, eval, comparison, seconds, groundTruth, log);
+        Stage(8, $"write {At(Layout.Report)}");
+        WriteReport(config, runFolder, scores, eval, comparison, seconds, groundTruth, captions, log);
         Done("report");
         log.Information("Demo stages took {Stages}", string.Join(", ", seconds.Select(kv => $"{kv.Key} {kv.Value:F0} s")));
-        _ = dataset;
         return new DemoResult(Layout, scores, eval, comparison, seconds);
+    }
+
+    /// <summary>The dataset's captions by clip id (the manifest names the file).</summary>
+    private static IReadOnlyDictionary<string, string> Captions(string dataset)
+    {
+        var manifest = DatasetManifest.Read(dataset);
+        return CaptionTable.Read(DatasetManifest.Resolve(dataset, manifest.Captions ?? "captions.jsonl")).ToDictionary(kv => kv.Key, kv => kv.Value);
     }
 
     /// <summary>report.html: ground truth beside reconstruction for every test clip, the tables, the figures and the resolved config.</summary>
     public static void WriteReport(MindAnimatorConfig config, string runFolder, IReadOnlyList<DecoderScore> scores, EvalResult eval, FmriShuffleComparison permtest,
-        IReadOnlyDictionary<string, double> stageSeconds, IClipSource groundTruth, ILogger log)
+        IReadOnlyDictionary<string, double> stageSeconds, IClipSource groundTruth, IReadOnlyDictionary<string, string> captions, ILogger log)
     {
         const string truthFolder = "report_files/ground_truth";
         Directory.CreateDirectory(Path.Combine(runFolder, truthFolder));
-        var captions = CaptionTable.Read(Path.Combine(runFolder, Layout.Data, "captions.jsonl")).ToDictionary(kv => kv.Key, kv => kv.Value);
         var clips = new List<ReportClip>();
         foreach (var id in eval.ClipIds)
         {
@@ -179,12 +183,11 @@ public static class DemoWorkflow
     /// test clip): CLIP-pcc with its image tower; VIFI with its frame-mean video embedding (ViFi-CLIP's pooling, not
     /// ViFi-CLIP); N-way with a zero-shot classifier whose classes are the test clips' distinct captions.
     /// </summary>
-    public static EvalResult DemoEvaluation(MindAnimatorConfig config, string runFolder, IClipSource predictions, IClipSource groundTruth, ILogger log)
+    public static EvalResult DemoEvaluation(MindAnimatorConfig config, string runFolder, IClipSource predictions, IClipSource groundTruth,
+        IReadOnlyDictionary<string, string> captions, ILogger log)
     {
         var clipFolder = Path.GetFullPath(ModelFolders.Clip(config));
         var modelsFolder = Path.Combine(runFolder, Layout.Eval, "models");
-        var manifest = DatasetManifest.Read(Path.Combine(runFolder, Layout.Data));
-        var captions = CaptionTable.Read(DatasetManifest.Resolve(Path.Combine(runFolder, Layout.Data), manifest.Captions ?? "captions.jsonl"));
         var testIds = predictions.ClipIds.ToHashSet(StringComparer.Ordinal);
         var classes = captions.Where(kv => testIds.Contains(kv.Key)).Select(kv => kv.Value).Distinct(StringComparer.Ordinal).ToList();
         var classifier = ZeroShotClassifierFolders.WriteForCaptions(Path.Combine(modelsFolder, "test-captions"), clipFolder, classes, overwrite: true);
@@ -202,16 +205,6 @@ public static class DemoWorkflow
         var folders = new EvalModelSettings { ClipImage = clipFolder, Vifi = video, ImageClassifier = classifier, VideoClassifier = classifier };
         var models = EvalModelCatalog.Default.Load(ClipEvaluator.ModelsNeeded(definitions), folders);
         log.Information("Demo eval models: CLIP {Clip}; N-way classes = the {Classes} distinct test captions (zero-shot); VIFI = CLIP frame-mean stand-in", clipFolder, classes.Count);
-        return ClipEvaluator.Evaluate(predictions, groundTruth, definitions, models, EvalOptionsFrom(config), log);
+        return ClipEvaluator.Evaluate(predictions, groundTruth, definitions, models, EvalOptions.From(config), log);
     }
-
-    public static EvalOptions EvalOptionsFrom(MindAnimatorConfig config) => new()
-    {
-        Seed = config.Seed,
-        Trials = config.Eval.Trials,
-        BootstrapResamples = config.Eval.BootstrapResamples,
-        ConfidenceLevel = config.Eval.ConfidenceLevel,
-        VifiGate = config.Eval.VifiGate,
-        Threads = config.Threads,
-    };
 }

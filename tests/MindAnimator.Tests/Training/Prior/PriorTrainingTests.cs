@@ -6,6 +6,7 @@ using MindAnimator.Features;
 using MindAnimator.Models.Clip;
 using MindAnimator.Models.Diffusers;
 using MindAnimator.Tests.Infrastructure;
+using MindAnimator.Training;
 using MindAnimator.Training.Prior;
 using Serilog.Core;
 using TorchSharp;

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MindAnimator.Training.Prior;
+namespace MindAnimator.Training;
 
 /// <summary>Initialisation of models built to be trained rather than loaded.</summary>
 public static class FreshWeights
