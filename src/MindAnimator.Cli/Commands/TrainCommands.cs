@@ -27,9 +27,8 @@ internal static class TrainCommands
         {
             var dataFolder = parse.GetValue(data)!;
             var run = ctx.CreateRun(parse.GetValue(output)!, resumable: parse.GetValue(resume));
-            _ = ctx.Device;
             var result = DecoderTraining.Run(kind, dataFolder, parse.GetValue(features) ?? Path.Combine(dataFolder, "features"), run.Path, ctx.Config,
-                parse.GetValue(resume), ctx.Log);
+                parse.GetValue(resume), ctx.Log, ctx.Device);
             ctx.Log.Information("{Kind} decoder: {Epochs} epochs, best validation loss {Loss:G4} at epoch {Best}{Early}; checkpoint {Checkpoint}",
                 kind, result.EpochsCompleted, result.BestValidationLoss, result.BestEpoch, result.StoppedEarly ? " (stopped early)" : string.Empty, result.BestCheckpoint);
             return ExitCodes.Success;
@@ -48,7 +47,10 @@ internal static class TrainCommands
         var command = CommandRunner.Verb("prior", "The demo's small Stable-Diffusion-shaped generative prior, trained on single frames and their captions only (never frame order).", (ctx, parse) =>
         {
             var run = ctx.CreateRun(parse.GetValue(output)!);
-            _ = ctx.Device;
+            if (ctx.Device.type != TorchSharp.DeviceType.CPU)
+            {
+                ctx.Log.Warning("train prior runs on the CPU (the demo prior is small); --device {Device} is not used", ctx.Device.type);
+            }
             var result = PriorTraining.Run(parse.GetValue(data)!, run.Path, ctx.Config, ctx.Log);
             ctx.Log.Information("Prior trained on {Frames} frames: use --sd {Sd} and --clip {Clip}", result.Frames, result.StableDiffusionFolder, result.ClipFolder);
             return ExitCodes.Success;

@@ -84,6 +84,10 @@ public sealed class DecoderDataset : IDisposable
         return new DecoderDataset(fmri.ClipIds.ToArray(), values, aligned, ComputeFingerprint(fmri.ClipIds, values, aligned));
     }
 
+    /// <summary>A copy of the data on <paramref name="device"/> (same ids and fingerprint); the caller disposes it.</summary>
+    public DecoderDataset To(Device device) =>
+        new(ClipIds, Fmri.to(device), Targets.ToDictionary(kv => kv.Key, kv => kv.Value.to(device)), Fingerprint);
+
     public void Dispose()
     {
         Fmri.Dispose();

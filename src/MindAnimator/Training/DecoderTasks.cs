@@ -227,7 +227,8 @@ public sealed class MotionTask : IDecoderTask
         var frames = latents.shape[1];
         var input = latents.narrow(1, 0, frames - 1);
         var target = latents.narrow(1, 1, frames - 1);
-        var mask = TrainingMask((int)frames - 1, random);
+        // Masks are drawn on the CPU generator and moved, as every random draw of a run.
+        var mask = TrainingMask((int)frames - 1, random).to(latents.device);
         var output = Generator.forward(data.Fmri.index_select(0, rows), input, mask);
         var mse = nn.functional.mse_loss(output, target);
         var loss = Losses.WithL1(mse, Generator, Schedules.L1Weight(_settings.L1Weight, _settings.L1Decay, epoch, _settings.L1Schedule));

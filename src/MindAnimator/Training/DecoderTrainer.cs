@@ -34,6 +34,12 @@ public sealed record TrainerOptions
 
     /// <summary>Extra settings recorded in the sidecar (informative).</summary>
     public object? Settings { get; init; }
+
+    /// <summary>
+    /// Where the model and the data are put for training (null: where they are). Random draws stay on the CPU
+    /// generators and are moved, so a run draws the same masks and batches on any device.
+    /// </summary>
+    public Device? Device { get; init; }
 }
 
 /// <summary>What a run ended with.</summary>
@@ -58,6 +64,12 @@ public static class DecoderTrainer
         var checkpoints = Path.Combine(options.RunDirectory, "checkpoints");
         Directory.CreateDirectory(checkpoints);
         var model = task.Model;
+        if (options.Device is not null)
+        {
+            model.to(options.Device);
+        }
+        using var moved = options.Device is null || options.Device.type == data.Fmri.device_type ? null : data.To(options.Device);
+        data = moved ?? data;
         var modelOptions = JsonSerializer.SerializeToElement(task.ModelOptions, task.ModelOptions.GetType(), CheckpointSidecar.Json);
 
         using var random = new TrainingRandom(options.Seed);
@@ -235,7 +247,7 @@ public static class DecoderTrainer
         for (var start = 0; start < permutation.Length; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            var rows = tensor(permutation.Skip(start).Take(batchSize).Select(i => trainRows[i]).ToArray());
+            var rows = tensor(permutation.Skip(start).Take(batchSize).Select(i => trainRows[i]).ToArray(), device: data.Fmri.device);
             step++;
             rate = task.LearningRate(epoch, step);
             foreach (var group in optimizer.ParamGroups)
@@ -265,7 +277,7 @@ public static class DecoderTrainer
         {
             using var scope = NewDisposeScope();
             var batch = rows.Skip(start).Take(batchSize).ToArray();
-            sum += task.ValidationLoss(data, tensor(batch)) * batch.Length;
+            sum += task.ValidationLoss(data, tensor(batch, device: data.Fmri.device)) * batch.Length;
         }
         return sum / rows.Length;
     }

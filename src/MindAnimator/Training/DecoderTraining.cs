@@ -13,7 +13,7 @@ namespace MindAnimator.Training;
 /// </summary>
 public static class DecoderTraining
 {
-    public static TrainingResult Run(string kind, string datasetFolder, string featuresFolder, string runFolder, MindAnimatorConfig config, bool resume, ILogger log)
+    public static TrainingResult Run(string kind, string datasetFolder, string featuresFolder, string runFolder, MindAnimatorConfig config, bool resume, ILogger log, Device? device = null)
     {
         var manifest = DatasetManifest.Read(datasetFolder);
         var table = FmriParquet.Read(DatasetManifest.Resolve(datasetFolder, manifest.Fmri));
@@ -36,7 +36,7 @@ public static class DecoderTraining
         var task = DecoderTaskFactory.Create(kind, config, data.Voxels);
         log.Information("Training the {Kind} decoder on {Clips} clips × {Voxels} voxels ({Targets})", kind, data.Count, data.Voxels,
             string.Join(", ", data.Targets.Select(kv => $"{kv.Key} [{string.Join("×", kv.Value.shape.Skip(1))}]")));
-        return DecoderTrainer.Train(task, data, DecoderTaskFactory.Options(kind, config, runFolder, resume), log);
+        return DecoderTrainer.Train(task, data, DecoderTaskFactory.Options(kind, config, runFolder, resume) with { Device = device }, log);
     }
 
     /// <summary>The decoder's targets from the stored features, named as the trainer expects.</summary>

@@ -1,3 +1,4 @@
+using MindAnimator.Models.Decoders;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -83,7 +84,7 @@ public static class VoxelDropout
             return fmri.alias();
         }
         using var threshold = rate.ToScalar();
-        using var keep = rand(fmri.shape, dtype: fmri.dtype, device: fmri.device, generator: generator).ge_(threshold);
+        using var keep = RandomDraws.Uniform(fmri, generator).ge_(threshold);
         return fmri.mul(keep);
     }
 }

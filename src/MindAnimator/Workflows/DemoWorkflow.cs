@@ -63,7 +63,7 @@ public static class DemoWorkflow
         {
             var run = Path.Combine(At(Layout.Decoders), kind);
             Directory.CreateDirectory(run);
-            var result = DecoderTraining.Run(kind, At(Layout.Data), At(Layout.Features), run, config, resume: false, log);
+            var result = DecoderTraining.Run(kind, At(Layout.Data), At(Layout.Features), run, config, resume: false, log, device);
             log.Information("{Kind} decoder: {Epochs} epochs, best validation loss {Loss:G4} at epoch {Best}", kind, result.EpochsCompleted, result.BestValidationLoss, result.BestEpoch);
         }
         Done("train");

@@ -6,6 +6,25 @@ namespace MindAnimator.Models.Decoders;
 
 // Building blocks of Mind-Animator models/Decoder.py shared by the three decoders.
 
+/// <summary>Random draws for tensors that may live on another device than their generator.</summary>
+public static class RandomDraws
+{
+    /// <summary>
+    /// U[0, 1) shaped like <paramref name="like"/> on its device and dtype. An explicit generator draws on its own device
+    /// (the trainer's are CPU generators) and the values are moved, so the same seed gives the same draws on every device;
+    /// without one, the global generator of <paramref name="like"/>'s device draws.
+    /// </summary>
+    public static Tensor Uniform(Tensor like, Generator? generator)
+    {
+        if (generator is null || generator.device.type == like.device_type)
+        {
+            return rand(like.shape, dtype: like.dtype, device: like.device, generator: generator);
+        }
+        using var drawn = rand(like.shape, dtype: like.dtype, device: generator.device, generator: generator);
+        return drawn.to(like.device);
+    }
+}
+
 /// <summary>
 /// Inverted dropout whose masks come from an explicit generator (when set), so a training run replays exactly after a
 /// resume and is not disturbed by other users of TorchSharp's global generator. Parameter-free: state dicts are unchanged.
@@ -39,7 +58,7 @@ public sealed class SeededDropout : nn.Module<Tensor, Tensor>
         {
             return input.alias();
         }
-        using var keep = rand(input.shape, dtype: input.dtype, device: input.device, generator: Generator).ge_(_threshold);
+        using var keep = RandomDraws.Uniform(input, Generator).ge_(_threshold);
         return input.mul(keep).div_(_scale);
     }
 }
