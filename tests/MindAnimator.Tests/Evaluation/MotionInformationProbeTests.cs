@@ -36,12 +36,29 @@ public sealed class MotionInformationProbeTests
     {
         ScenePart Part(int first, string motion, double speed, double degrees = 0) => new(first, first, new SceneSpec
         {
-            Category = 0, Shape = "circle", Color = "red", Size = "small", Radius = 0.1, Texture = "plain", TextureColor = "black",
-            Background = "plain", BackgroundColor = "blue", Motion = motion, Direction = "x", Speed = "fast", SpeedValue = speed, DirectionDegrees = degrees,
+            Category = 0,
+            Shape = "circle",
+            Color = "red",
+            Size = "small",
+            Radius = 0.1,
+            Texture = "plain",
+            TextureColor = "black",
+            Background = "plain",
+            BackgroundColor = "blue",
+            Motion = motion,
+            Direction = "x",
+            Speed = "fast",
+            SpeedValue = speed,
+            DirectionDegrees = degrees,
         });
         var clip = new ClipTruth
         {
-            ClipId = "c", Split = Splits.Test, Segment = "s", ClipIndex = 0, SceneChangeAtStart = false, Caption = "c",
+            ClipId = "c",
+            Split = Splits.Test,
+            Segment = "s",
+            ClipIndex = 0,
+            SceneChangeAtStart = false,
+            Caption = "c",
             Parts = new[] { Part(0, "translate", 0.2, 90), Part(6, "rotate", -1.0) },
         };
         var m = MotionInformationProbe.MotionOf(clip, 8);
