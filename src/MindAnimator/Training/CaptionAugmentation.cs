@@ -20,7 +20,8 @@ public sealed class CaptionAugmentation : IDisposable
 {
     private readonly ICaptionTextEncoder _encoder;
     private readonly bool _ownsEncoder;
-    private readonly Stopwatch _time = new();
+    private readonly Stopwatch _edaTime = new();
+    private readonly Stopwatch _encodeTime = new();
 
     /// <param name="captions">The caption of every dataset row (row order).</param>
     /// <param name="eda">The augmentation.</param>
@@ -42,8 +43,11 @@ public sealed class CaptionAugmentation : IDisposable
 
     public IReadOnlyDictionary<string, object> Description { get; }
 
-    /// <summary>Seconds spent augmenting and re-encoding so far.</summary>
-    public double Seconds => _time.Elapsed.TotalSeconds;
+    /// <summary>Seconds spent augmenting captions so far.</summary>
+    public double EdaSeconds => _edaTime.Elapsed.TotalSeconds;
+
+    /// <summary>Seconds spent re-encoding augmented captions so far.</summary>
+    public double EncodeSeconds => _encodeTime.Elapsed.TotalSeconds;
 
     /// <summary>Captions augmented so far.</summary>
     public long Augmented { get; private set; }
@@ -62,16 +66,18 @@ public sealed class CaptionAugmentation : IDisposable
     /// <summary>(B, clip_dim) CLIP text embeddings and (B, tokens, token_dim) SD text tokens of the augmented captions of <paramref name="rows"/>.</summary>
     public (Tensor ClipText, Tensor SdText) Targets(Tensor rows, Generator generator)
     {
-        _time.Start();
+        _edaTime.Start();
+        var captions = Augment(rows.cpu().data<long>().ToArray(), generator);
+        _edaTime.Stop();
+        Augmented += captions.Count;
+        _encodeTime.Start();
         try
         {
-            var captions = Augment(rows.cpu().data<long>().ToArray(), generator);
-            Augmented += captions.Count;
             return _encoder.Encode(captions);
         }
         finally
         {
-            _time.Stop();
+            _encodeTime.Stop();
         }
     }
 

@@ -56,7 +56,7 @@ internal static class TaskChecks
     }
 }
 
-/// <summary>Semantic decoder: alignment MSE + weighted tri-modal InfoNCE + token MSE, voxel dropout, exponential learning-rate decay.</summary>
+/// <summary>Semantic decoder: alignment MSE + weighted tri-modal InfoNCE + token MSE, voxel dropout, optional caption augmentation (EDA), exponential learning-rate decay.</summary>
 public sealed class SemanticTask : IDecoderTask
 {
     private readonly SemanticDecoderSettings _settings;
@@ -119,7 +119,7 @@ public sealed class SemanticTask : IDecoderTask
         ["logit_scale"] = Decoder.LogitScale.item<float>(),
         ["caption_augmentation"] = Captions is null
             ? "off"
-            : new Dictionary<string, object>(Captions.Description) { ["captions_augmented"] = Captions.Augmented, ["seconds"] = Math.Round(Captions.Seconds, 3) },
+            : new Dictionary<string, object>(Captions.Description) { ["captions_augmented"] = Captions.Augmented, ["eda_seconds"] = Math.Round(Captions.EdaSeconds, 3), ["encode_seconds"] = Math.Round(Captions.EncodeSeconds, 3) },
     };
 
     internal void Check(DecoderDataset data)
