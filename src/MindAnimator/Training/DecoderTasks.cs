@@ -118,8 +118,8 @@ public sealed class SemanticTask : IDecoderTask
         ["voxel_dropout"] = _settings.VoxelDropout,
         ["logit_scale"] = Decoder.LogitScale.item<float>(),
         ["caption_augmentation"] = Captions is null
-            ? "off"
-            : new Dictionary<string, object>(Captions.Description) { ["captions_augmented"] = Captions.Augmented, ["eda_seconds"] = Math.Round(Captions.EdaSeconds, 3), ["encode_seconds"] = Math.Round(Captions.EncodeSeconds, 3) },
+            ? new Dictionary<string, object> { ["enabled"] = false }
+            : new Dictionary<string, object>(Captions.Description) { ["enabled"] = true, ["captions_augmented"] = Captions.Augmented, ["eda_seconds"] = Math.Round(Captions.EdaSeconds, 3), ["encode_seconds"] = Math.Round(Captions.EncodeSeconds, 3) },
     };
 
     internal void Check(DecoderDataset data)

@@ -38,8 +38,9 @@ public class CaptionAugmentationTests
         Assert.Equal(2 * 18, augmented.Captions!.Augmented);
 
         var off = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(runA.Path, "metrics.json"))).RootElement.GetProperty("settings");
-        Assert.Equal("off", off.GetProperty("caption_augmentation").GetString());
+        Assert.False(off.GetProperty("caption_augmentation").GetProperty("enabled").GetBoolean());
         var on = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(runB.Path, "metrics.json"))).RootElement.GetProperty("settings").GetProperty("caption_augmentation");
+        Assert.True(on.GetProperty("enabled").GetBoolean());
         Assert.Equal("eda", on.GetProperty("method").GetString());
         Assert.Equal(36, on.GetProperty("captions_augmented").GetInt64());
     }
