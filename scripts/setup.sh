@@ -5,6 +5,7 @@
 #   nodejs, npm     hyparquet: the independent (non-.NET) Parquet reader the format tests use
 #   libgtk-3-0, libdrm2, libatomic1  shared libraries OpenCV's native build (OpenCvSharp4 runtime, EPE metric) links against
 #   chromium        headless browser scripts/check-report opens the demo's report.html in (a few hundred MB)
+#   wordnet-base    the WordNet 3.0 database (/usr/share/wordnet) caption augmentation (EDA) of semantic training reads
 set -uo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -14,6 +15,7 @@ command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -f /usr/share/wordnet/data.noun ] || need+=(wordnet-base)
 for lib in libgtk-3.so.0:libgtk-3-0 libdrm.so.2:libdrm2 libatomic.so.1:libatomic1; do
   { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "${lib%%:*}" || need+=("${lib##*:}")
 done

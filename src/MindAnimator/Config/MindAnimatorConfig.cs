@@ -235,7 +235,47 @@ public sealed record SemanticDecoderSettings
     [Bounds(0, 100)]
     public double TokenWeight { get; init; } = 0.5;
 
+    /// <summary>EDA of the training captions, their text targets recomputed every batch (off by default; configs/cc2017.yaml turns it on as the paper).</summary>
+    public CaptionAugmentationSettings CaptionAugmentation { get; init; } = new();
+
     public TrainingSettings Training { get; init; } = new() { LearningRate = 2e-4, Epochs = 100, LrDecay = 0.999 };
+}
+
+/// <summary>
+/// Caption augmentation of semantic training (models/data_aug.py eda, applied in train_semantic_decoder.py): every
+/// epoch each training caption is replaced by one EDA variant and its CLIP text embedding and SD text tokens are
+/// recomputed with the encoders that made the features. Needs the WordNet 3.0 database.
+/// </summary>
+public sealed record CaptionAugmentationSettings
+{
+    /// <summary>Off keeps the stored text targets (faster; no WordNet or text encoders needed at training time).</summary>
+    public bool Enabled { get; init; }
+
+    /// <summary>Folder of the WordNet 3.0 files (index.noun, data.noun, …): Debian's wordnet-base installs them in /usr/share/wordnet.</summary>
+    public string WordnetFolder { get; init; } = "/usr/share/wordnet";
+
+    /// <summary>A file of stop words (one per line) kept out of synonym replacement; unset = NLTK's English list, as the reference.</summary>
+    public string? StopWordsFile { get; init; }
+
+    /// <summary>Share of the words replaced by synonyms.</summary>
+    [Bounds(0, 1)]
+    public double AlphaSr { get; init; } = 0.5;
+
+    /// <summary>Share of the word count inserted as synonyms.</summary>
+    [Bounds(0, 1)]
+    public double AlphaRi { get; init; } = 0.2;
+
+    /// <summary>Share of the word count swapped.</summary>
+    [Bounds(0, 1)]
+    public double AlphaRs { get; init; } = 0.2;
+
+    /// <summary>Probability of deleting each word.</summary>
+    [Bounds(0, 1)]
+    public double PRd { get; init; } = 0.2;
+
+    /// <summary>Augmented sentences per caption the variant is drawn from (with the caption itself).</summary>
+    [Bounds(0, 1000)]
+    public int NumAug { get; init; } = 9;
 }
 
 /// <summary>The structure decoder: fMRI → first frame's VAE latent.</summary>

@@ -199,11 +199,8 @@ public static class FeatureExtractor
                 new long[] { 3, m.ImageProcessor.CropHeight, m.ImageProcessor.CropWidth })).ToList()).to(m.Device);
             Add(parts, FeatureNames.ClipImage, m.ClipVision.Forward(pixels).ImageEmbeds!);
 
-            var (clipIds, _) = m.ClipTokenizer.EncodeBatch(text);
-            Add(parts, FeatureNames.ClipText, m.ClipText.Forward(clipIds.to(m.Device)).TextEmbeds!);
-
-            var (sdIds, _) = m.SdTokenizer.EncodeBatch(text, settings.CaptionTokens);
-            var hidden = m.SdTextEncoder.Forward(sdIds.to(m.Device)).LastHiddenState;
+            var (clipText, hidden) = CaptionEncoder.Encode(m.ClipTokenizer, m.ClipText, m.SdTokenizer, m.SdTextEncoder, text, settings.CaptionTokens, m.Device);
+            Add(parts, FeatureNames.ClipText, clipText);
             Add(parts, FeatureNames.SdText, hidden.narrow(1, 1, hidden.shape[1] - 1));
             if (startToken.Length == 0)
             {

@@ -56,18 +56,25 @@ internal static class TaskChecks
     }
 }
 
-/// <summary>Semantic decoder: alignment MSE + weighted tri-modal InfoNCE + token MSE, voxel dropout, exponential learning-rate decay.</summary>
+/// <summary>Semantic decoder: alignment MSE + weighted tri-modal InfoNCE + token MSE, voxel dropout, optional caption augmentation (EDA), exponential learning-rate decay.</summary>
 public sealed class SemanticTask : IDecoderTask
 {
     private readonly SemanticDecoderSettings _settings;
 
-    public SemanticTask(SemanticDecoder model, SemanticDecoderSettings settings)
+    /// <param name="model">The decoder.</param>
+    /// <param name="settings">Loss weights, voxel dropout, training schedule.</param>
+    /// <param name="captions">Caption augmentation (null: train towards the stored text targets).</param>
+    public SemanticTask(SemanticDecoder model, SemanticDecoderSettings settings, CaptionAugmentation? captions = null)
     {
         Decoder = model;
         _settings = settings;
+        Captions = captions;
     }
 
     public SemanticDecoder Decoder { get; }
+
+    /// <summary>Recomputes the text targets of augmented captions for every training batch; null = the stored targets.</summary>
+    public CaptionAugmentation? Captions { get; }
 
     public string Kind => "semantic";
 
@@ -85,7 +92,16 @@ public sealed class SemanticTask : IDecoderTask
     {
         using var scope = NewDisposeScope();
         var fmri = VoxelDropout.Apply(data.Fmri.index_select(0, rows), _settings.VoxelDropout, random.Augment);
-        var loss = Loss(data, rows, fmri);
+        SemanticLoss loss;
+        if (Captions is null)
+        {
+            loss = Loss(data, rows, fmri);
+        }
+        else
+        {
+            var (text, tokens) = Captions.Targets(rows, random.Augment);
+            loss = Loss(data, rows, fmri, text.to(fmri.device), tokens.to(fmri.device));
+        }
         return (loss.Total.MoveToOuterDisposeScope(), loss.Total.item<float>());
     }
 
@@ -101,6 +117,9 @@ public sealed class SemanticTask : IDecoderTask
         ["token_weight"] = _settings.TokenWeight,
         ["voxel_dropout"] = _settings.VoxelDropout,
         ["logit_scale"] = Decoder.LogitScale.item<float>(),
+        ["caption_augmentation"] = Captions is null
+            ? new Dictionary<string, object> { ["enabled"] = false }
+            : new Dictionary<string, object>(Captions.Description) { ["enabled"] = true, ["captions_augmented"] = Captions.Augmented, ["eda_seconds"] = Math.Round(Captions.EdaSeconds, 3), ["encode_seconds"] = Math.Round(Captions.EncodeSeconds, 3) },
     };
 
     internal void Check(DecoderDataset data)
@@ -115,11 +134,11 @@ public sealed class SemanticTask : IDecoderTask
         TaskChecks.Shape(data, "tokens", new long[] { Decoder.Options.Tokens, Decoder.Options.TokenDim }, Kind);
     }
 
-    private SemanticLoss Loss(DecoderDataset data, Tensor rows, Tensor fmri)
+    private SemanticLoss Loss(DecoderDataset data, Tensor rows, Tensor fmri, Tensor? augmentedText = null, Tensor? augmentedTokens = null)
     {
-        var text = data.Target("clip_text").index_select(0, rows);
+        var text = augmentedText ?? data.Target("clip_text").index_select(0, rows);
         var image = data.Target("clip_image").index_select(0, rows);
-        var tokens = data.Target("tokens").index_select(0, rows);
+        var tokens = augmentedTokens ?? data.Target("tokens").index_select(0, rows);
         using var output = Decoder.forward(fmri, text, image);
         return Losses.Semantic(output.Embedding, output.Tokens, output.LogitsText, output.LogitsImage, text, tokens, _settings.ContrastiveWeight, _settings.TokenWeight);
     }

@@ -33,7 +33,10 @@ public static class DecoderTraining
             t.Values.Dispose();
         }
         fmri.Dispose();
-        var task = DecoderTaskFactory.Create(kind, config, data.Voxels);
+        using var captions = kind == "semantic" && config.Semantic.CaptionAugmentation.Enabled
+            ? CaptionAugmentation.Load(config.Semantic.CaptionAugmentation, datasetFolder, data, store, data.Fmri.device, log)
+            : null;
+        var task = DecoderTaskFactory.Create(kind, config, data.Voxels, captions);
         log.Information("Training the {Kind} decoder on {Clips} clips × {Voxels} voxels ({Targets})", kind, data.Count, data.Voxels,
             string.Join(", ", data.Targets.Select(kv => $"{kv.Key} [{string.Join("×", kv.Value.shape.Skip(1))}]")));
         return DecoderTrainer.Train(task, data, DecoderTaskFactory.Options(kind, config, runFolder, resume) with { Device = device }, log);

@@ -4,7 +4,7 @@ namespace MindAnimator.Training;
 
 /// <summary>
 /// The random streams of a training run, each its own generator so none disturbs another: the order of the batches,
-/// dropout masks, augmentation (voxel dropout and the sparse attention masks). Their states are saved in every
+/// dropout masks, augmentation (voxel dropout, the seeds of caption augmentation and the sparse attention masks). Their states are saved in every
 /// checkpoint and restored on resume, so a resumed run draws exactly what the uninterrupted run would have.
 /// </summary>
 public sealed class TrainingRandom : IDisposable

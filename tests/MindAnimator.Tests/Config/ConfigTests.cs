@@ -24,9 +24,12 @@ public class ConfigTests
         Assert.Equal("official", cc.Motion.InferenceMask);
         Assert.Equal(12.5, cc.Diffusion.GuidanceScale);
         Assert.Equal(200, cc.Diffusion.RenoiseTimestep);
+        Assert.True(cc.Semantic.CaptionAugmentation.Enabled);
+        Assert.Equal(new CaptionAugmentationSettings { Enabled = true }, cc.Semantic.CaptionAugmentation);
 
         var demo = ConfigLoader.Load(null);
         Assert.Equal("simulated", demo.Data.Dataset);
+        Assert.False(demo.Semantic.CaptionAugmentation.Enabled);
         Assert.Equal(File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "configs", "demo.yaml")), ConfigLoader.EmbeddedDefaultYaml());
     }
 
@@ -116,5 +119,25 @@ public class ConfigTests
     {
         var e = Assert.Throws<ConfigException>(() => Bind("seed: 1\nsimulation: [\n"));
         Assert.Contains("not valid YAML", e.Message);
+    }
+
+    [Fact]
+    public void CaptionAugmentationKeysBindWithTheReferencesNamesAndAreBounded()
+    {
+        var c = Bind("semantic:\n  caption_augmentation:\n    enabled: true\n    wordnet_folder: /opt/wn\n    alpha_sr: 0.1\n    alpha_ri: 0.3\n    alpha_rs: 0.4\n    p_rd: 0.05\n    num_aug: 4\n",
+            "semantic.caption_augmentation.stop_words_file=/tmp/stop.txt");
+        Assert.Equal(new CaptionAugmentationSettings
+        {
+            Enabled = true,
+            WordnetFolder = "/opt/wn",
+            StopWordsFile = "/tmp/stop.txt",
+            AlphaSr = 0.1,
+            AlphaRi = 0.3,
+            AlphaRs = 0.4,
+            PRd = 0.05,
+            NumAug = 4,
+        }, c.Semantic.CaptionAugmentation);
+        var e = Assert.Throws<ConfigException>(() => Bind("semantic:\n  caption_augmentation:\n    p_rd: 1.5\n"));
+        Assert.Contains("semantic.caption_augmentation.p_rd", e.Message);
     }
 }

@@ -7,6 +7,7 @@ using MindAnimator.Tests.Diffusion;
 using MindAnimator.Tests.Infrastructure;
 using MindAnimator.Tests.Models.Clip;
 using MindAnimator.Tests.Simulation;
+using MindAnimator.Tests.Text;
 using Serilog.Core;
 using static TorchSharp.torch;
 
@@ -148,5 +149,63 @@ public sealed class FeatureExtractorTests : IDisposable
         var small = config with { Structure = config.Structure with { OutputDim = 100 } };
         var e = Assert.ThrowsAny<MindAnimatorException>(() => MindAnimator.Training.DecoderTraining.Run("structure", _data, Path.Combine(_data, "features"), _dir.File("bad"), small, resume: false, Logger.None));
         Assert.Contains("first_frame", e.Message);
+    }
+
+    [Fact]
+    public void SemanticTraining_WithCaptionAugmentation_ReencodesCaptionsWithTheFeatureEncoders()
+    {
+        var features = Path.Combine(_data, "features");
+        using (var models = FeatureModels.Load(_clipFolder.Root, _sd.Root, CPU, Logger.None))
+        {
+            FeatureExtractor.Run(_data, features, models, _config, force: false, NullProgress.Instance, Logger.None);
+        }
+        var wordNet = TinyWordNet.Write(_dir.File("wordnet"), new[]
+        {
+            new TinySynset('n', "background", "ground"),
+            new TinySynset('s', "plain", "apparent", "evident"),
+            new TinySynset('s', "small", "little"),
+            new TinySynset('s', "large", "big"),
+            new TinySynset('n', "circle", "round"),
+            new TinySynset('n', "heart", "pump", "ticker"),
+        });
+        var augmentation = new CaptionAugmentationSettings { Enabled = true, WordnetFolder = wordNet };
+        var config = _config with
+        {
+            Semantic = _config.Semantic with
+            {
+                Hidden = 16,
+                ClipDim = 16,
+                TokenDim = 32,
+                HeadHidden = new[] { 16, 16 },
+                ResidualBlocks = 1,
+                Training = new TrainingSettings { Epochs = 2, BatchSize = 8, LearningRate = 1e-3 },
+                CaptionAugmentation = augmentation,
+            },
+        };
+        var run = _dir.File("train-eda");
+        Directory.CreateDirectory(run);
+        var result = MindAnimator.Training.DecoderTraining.Run("semantic", _data, features, run, config, resume: false, Logger.None);
+        Assert.True(result.History.All(h => double.IsFinite(h.TrainLoss)));
+
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        var trainClips = metrics.RootElement.GetProperty("train_clips").GetInt32();
+        var recorded = metrics.RootElement.GetProperty("settings").GetProperty("caption_augmentation");
+        Assert.Equal(2L * trainClips, recorded.GetProperty("captions_augmented").GetInt64());
+        Assert.Equal(Path.GetFullPath(wordNet), recorded.GetProperty("wordnet_folder").GetString());
+        using var sidecar = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoints", "last.json")));
+        Assert.True(sidecar.RootElement.GetProperty("settings").GetProperty("caption_augmentation").GetProperty("enabled").GetBoolean());
+
+        // No WordNet: the error names the folder, the key and how to install it.
+        var noWordNet = config with { Semantic = config.Semantic with { CaptionAugmentation = augmentation with { WordnetFolder = _dir.File("no-wordnet") } } };
+        var missing = Assert.Throws<MindAnimatorException>(() => MindAnimator.Training.DecoderTraining.Run("semantic", _data, features, _dir.File("train-missing"), noWordNet, resume: false, Logger.None));
+        Assert.Contains(_dir.File("no-wordnet"), missing.Message);
+        Assert.Contains("apt-get install wordnet-base", missing.Message);
+
+        // The encoders the features name are gone: say so rather than train towards another space.
+        var index = Path.Combine(features, FeatureStore.IndexFile);
+        File.WriteAllText(index, File.ReadAllText(index).Replace(System.Text.Json.JsonEncodedText.Encode(Path.GetFullPath(_clipFolder.Root)).ToString(), "/nonexistent/clip"));
+        var gone = Assert.Throws<MindAnimatorException>(() => MindAnimator.Training.DecoderTraining.Run("semantic", _data, features, _dir.File("train-gone"), config, resume: false, Logger.None));
+        Assert.Contains("/nonexistent/clip", gone.Message);
+        Assert.Contains("clip_folder", gone.Message);
     }
 }

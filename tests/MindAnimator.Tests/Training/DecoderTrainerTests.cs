@@ -13,6 +13,7 @@ public class DecoderTrainerTests
 
     [Theory]
     [InlineData("semantic")]
+    [InlineData("semantic-eda")]
     [InlineData("structure")]
     [InlineData("motion")]
     [InlineData("motion-fixed")]
@@ -63,6 +64,13 @@ public class DecoderTrainerTests
         Assert.Equal(full.History.Select(r => (r.TrainLoss, r.ValidationLoss, r.LearningRate)), resumed.History.Select(r => (r.TrainLoss, r.ValidationLoss, r.LearningRate)));
         // The runs must actually have trained (weights moved away from the start).
         Assert.NotEqual(full.History[0].TrainLoss, full.History[^1].TrainLoss);
+        if (a is SemanticTask { Captions: { } captions })
+        {
+            // Augmented captions came from the checkpointed stream: the resumed half augmented as the full run did.
+            Assert.Equal(epochs * 18, captions.Augmented);
+            Assert.Equal(stopAfter * 18, ((SemanticTask)b).Captions!.Augmented);
+            Assert.Equal((epochs - stopAfter) * 18, ((SemanticTask)c).Captions!.Augmented);
+        }
     }
 
     [Fact]

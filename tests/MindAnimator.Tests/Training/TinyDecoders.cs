@@ -1,5 +1,8 @@
+using System.Text;
 using MindAnimator.Config;
+using MindAnimator.Features;
 using MindAnimator.Models.Decoders;
+using MindAnimator.Text;
 using MindAnimator.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -46,15 +49,29 @@ internal static class TinyDecoders
         Training = new TrainingSettings { Epochs = epochs, BatchSize = 5, AdamBeta2 = 0.98, AdamEpsilon = 1e-9 },
     };
 
-    /// <summary>A fresh task of <paramref name="kind"/> (semantic, structure, motion, motion-fixed) for <paramref name="epochs"/>.</summary>
+    /// <summary>A fresh task of <paramref name="kind"/> (semantic, semantic-eda, structure, motion, motion-fixed) for <paramref name="epochs"/>.</summary>
     public static IDecoderTask Task(string kind, int epochs, int seed, int patience = 0, double lr = 1e-2) => kind switch
     {
         "semantic" => new SemanticTask(new SemanticDecoder(SemanticDecoderOptions.FromSettings(Semantic(epochs, patience, lr), Voxels)), Semantic(epochs, patience, lr)),
+        "semantic-eda" => new SemanticTask(new SemanticDecoder(SemanticDecoderOptions.FromSettings(Semantic(epochs, patience, lr), Voxels)), Semantic(epochs, patience, lr), Captions()),
         "structure" => new StructureTask(new StructureDecoder(StructureDecoderOptions.FromSettings(Structure(epochs, patience, lr), Voxels)), Structure(epochs, patience, lr)),
         "motion" => new MotionTask(new MotionGenerator(MotionGeneratorOptions.FromSettings(Motion(epochs), Voxels)), Motion(epochs), seed),
         "motion-fixed" => new MotionTask(new MotionGenerator(MotionGeneratorOptions.FromSettings(Motion(epochs, fixedMask: true), Voxels)), Motion(epochs, fixedMask: true), seed),
         _ => throw new ArgumentException(kind),
     };
+
+    /// <summary>Caption augmentation of <paramref name="clips"/> captions with a fixed synonym table and <see cref="HashCaptionEncoder"/>.</summary>
+    public static CaptionAugmentation Captions(int clips = 24) => new(
+        Enumerable.Range(0, clips).Select(i => $"a red car number {i} drives on the road").ToList(),
+        new EasyDataAugmentation(new TableSynonyms(new Dictionary<string, string[]>
+        {
+            ["red"] = new[] { "crimson", "ruby" },
+            ["car"] = new[] { "auto", "automobile" },
+            ["road"] = new[] { "route", "street" },
+            ["drives"] = new[] { "motors" },
+        })),
+        new HashCaptionEncoder(8, 3, 4),
+        new Dictionary<string, object> { ["method"] = "eda" });
 
     /// <summary>Synthetic clips whose targets depend linearly on the fMRI, so the decoders can learn something.</summary>
     public static DecoderDataset Data(int clips = 24, int seed = 5, IEnumerable<string>? dropFromTargets = null, int voxels = Voxels)
@@ -87,5 +104,36 @@ internal static class TinyDecoders
         {
             t.copy_(source[name]);
         }
+    }
+}
+
+/// <summary>A fixed synonym table.</summary>
+internal sealed class TableSynonyms(IReadOnlyDictionary<string, string[]> table) : ISynonymSource
+{
+    public IReadOnlyList<string> Synonyms(string word) => table.TryGetValue(word, out var s) ? s : Array.Empty<string>();
+}
+
+/// <summary>A stand-in text encoder: each caption's targets are pseudo-random values seeded by an FNV-1a hash of its text.</summary>
+internal sealed class HashCaptionEncoder(int clipDim, int tokens, int tokenDim) : ICaptionTextEncoder
+{
+    public List<string> Seen { get; } = new();
+
+    public (Tensor ClipText, Tensor SdText) Encode(IReadOnlyList<string> captions)
+    {
+        Seen.AddRange(captions);
+        var text = new List<float>();
+        var sd = new List<float>();
+        foreach (var caption in captions)
+        {
+            var hash = 2166136261u;
+            foreach (var b in Encoding.UTF8.GetBytes(caption))
+            {
+                hash = (hash ^ b) * 16777619u;
+            }
+            var random = new Random((int)(hash & int.MaxValue));
+            text.AddRange(Enumerable.Range(0, clipDim).Select(_ => (float)random.NextDouble()));
+            sd.AddRange(Enumerable.Range(0, tokens * tokenDim).Select(_ => (float)random.NextDouble()));
+        }
+        return (tensor(text.ToArray(), new long[] { captions.Count, clipDim }), tensor(sd.ToArray(), new long[] { captions.Count, tokens, tokenDim }));
     }
 }
