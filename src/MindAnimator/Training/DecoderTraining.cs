@@ -34,7 +34,7 @@ public static class DecoderTraining
         }
         fmri.Dispose();
         using var captions = kind == "semantic" && config.Semantic.CaptionAugmentation.Enabled
-            ? CaptionAugmentation.Load(config.Semantic.CaptionAugmentation, datasetFolder, data, store, data.Fmri.device, log)
+            ? CaptionAugmentation.Load(config.Semantic.CaptionAugmentation, datasetFolder, data, store, device ?? data.Fmri.device, log)
             : null;
         var task = DecoderTaskFactory.Create(kind, config, data.Voxels, captions);
         log.Information("Training the {Kind} decoder on {Clips} clips × {Voxels} voxels ({Targets})", kind, data.Count, data.Voxels,
