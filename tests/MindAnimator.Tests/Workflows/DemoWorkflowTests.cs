@@ -53,7 +53,8 @@ public sealed class DemoWorkflowTests : IDisposable
             Assert.Contains(name, columns);
         }
         Assert.DoesNotContain("50way-i", columns);
-        Assert.Equal(new[] { "semantic", "structure", "motion" }, result.DecoderScores.Select(s => s.Decoder).Distinct());
+        // Simulated data: the motion read-out of the fMRI ("brain") follows the three decoders.
+        Assert.Equal(new[] { "semantic", "structure", "motion", "brain" }, result.DecoderScores.Select(s => s.Decoder).Distinct());
         using (var scores = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, o.DecoderScores))))
         {
             Assert.Equal(result.DecoderScores.Count, scores.RootElement.GetProperty("scores").GetArrayLength());
