@@ -25,6 +25,7 @@ internal static class ReconstructCommand
         mask.AcceptOnlyFromAmong("official", "causal");
         var limit = new Option<int>("--limit") { Description = "Only the first N clips (0 = all)." };
         var shuffle = new Option<bool>("--shuffle-motion-fmri") { Description = "Control: feed the motion decoder another clip's fMRI (seeded derangement); semantics and structure keep their own." };
+        var withoutMotion = new Option<bool>("--without-motion-decoder") { Description = "Ablation (the paper's): no motion decoder; every frame starts from the decoded first-frame latent." };
         var noMp4 = new Option<bool>("--no-mp4") { Description = "Write no MP4 files." };
         var command = CommandRunner.Verb("reconstruct", "Decode fMRI into 8-frame videos: decoders → CMG latents → DDIM inversion → re-noise → guided DDIM with the inflated Stable Diffusion.", (ctx, parse) =>
         {
@@ -43,6 +44,7 @@ internal static class ReconstructCommand
                 Shard = shardPart,
                 Limit = parse.GetValue(limit),
                 ShuffleMotionFmri = parse.GetValue(shuffle),
+                WithoutMotionDecoder = parse.GetValue(withoutMotion),
                 Force = ctx.Force,
                 WriteMp4 = !parse.GetValue(noMp4),
             }, ctx.Config, ctx.Device, ctx.Progress, ctx.Log);
@@ -67,7 +69,7 @@ internal static class ReconstructCommand
             }
             return list;
         });
-        foreach (var o in new Option[] { fmri, split, run, semantic, structure, motion, sd, gt, output, shard, batch, mask, limit, shuffle, noMp4 })
+        foreach (var o in new Option[] { fmri, split, run, semantic, structure, motion, sd, gt, output, shard, batch, mask, limit, shuffle, withoutMotion, noMp4 })
         {
             command.Options.Add(o);
         }

@@ -41,6 +41,9 @@ public sealed record ReconstructionJobOptions
     /// <summary>Give the motion decoder another clip's fMRI (a seeded derangement): the fMRI-shuffle control.</summary>
     public bool ShuffleMotionFmri { get; init; }
 
+    /// <summary>Ablation: no motion decoder — every frame starts from the decoded first-frame latent (the paper's "without the motion decoder").</summary>
+    public bool WithoutMotionDecoder { get; init; }
+
     public bool Force { get; init; }
 
     public bool WriteMp4 { get; init; } = true;
@@ -51,6 +54,10 @@ public static class ReconstructionJob
 {
     public static ReconstructionSummary Run(ReconstructionJobOptions options, MindAnimatorConfig config, Device device, IProgressReporter? progress, ILogger log)
     {
+        if (options.ShuffleMotionFmri && options.WithoutMotionDecoder)
+        {
+            throw new MindAnimatorException("--shuffle-motion-fmri and --without-motion-decoder exclude each other: the first feeds the motion decoder other clips' fMRI, the second leaves it out.");
+        }
         var (tablePath, datasetFolder) = ResolveFmri(options.Fmri);
         var table = FmriParquet.Read(tablePath);
         var samples = options.Split == "all" ? table.Samples.ToList() : table.Samples.Where(s => s.Split == options.Split).ToList();
@@ -82,7 +89,8 @@ public static class ReconstructionJob
         }, device);
         var mask = config.Motion.InferenceMask == "causal" ? InferenceMask.Causal : InferenceMask.Official;
         log.Information("Reconstructing {Clips} {Split} clips of {Table} with the decoders of {Run} and {Sd}; motion mask {Mask}{Shuffle}",
-            samples.Count, options.Split, tablePath, decoders.Sources["semantic"], sdFolder, mask, options.ShuffleMotionFmri ? ", motion decoder fed shuffled fMRI" : string.Empty);
+            samples.Count, options.Split, tablePath, decoders.Sources["semantic"], sdFolder, mask,
+            options.ShuffleMotionFmri ? ", motion decoder fed shuffled fMRI" : options.WithoutMotionDecoder ? ", without the motion decoder (first frame repeated)" : string.Empty);
         var d = config.Diffusion;
         return VideoReconstructor.Run(decoders, pipeline, new ReconstructionRequest
         {
@@ -96,6 +104,7 @@ public static class ReconstructionJob
             BatchSize = d.BatchSize,
             Seed = config.Seed,
             MotionMask = mask,
+            WithoutMotionDecoder = options.WithoutMotionDecoder,
             WriteMp4 = options.WriteMp4,
             Pipeline = PipelineOptions(d),
         }, config.Data.FramesPerClip, progress, log);

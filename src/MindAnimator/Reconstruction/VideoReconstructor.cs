@@ -45,6 +45,9 @@ public sealed record ReconstructionRequest
 
     public InferenceMask MotionMask { get; init; } = InferenceMask.Official;
 
+    /// <summary>Ablation: repeat the decoded first-frame latent instead of decoding motion (the paper's "without the motion decoder").</summary>
+    public bool WithoutMotionDecoder { get; init; }
+
     public ReconstructionOptions Pipeline { get; init; } = new();
 
     /// <summary>Playback rate of the GIF/MP4 files; the official GIFs play at 8 fps (duration 1000/8 ms).</summary>
@@ -124,7 +127,9 @@ public static class VideoReconstructor
             t[0] += sw.Elapsed.TotalSeconds;
 
             sw.Restart();
-            var sequence = decoders.Motion.GreedyDecode(first, motionFmri, frames, request.MotionMask);
+            var sequence = request.WithoutMotionDecoder
+                ? first.expand(-1, frames, -1).contiguous()
+                : decoders.Motion.GreedyDecode(first, motionFmri, frames, request.MotionMask);
             var latents = sequence.view(b, frames, latentChannels, latentSide, latentSide).permute(0, 2, 1, 3, 4).contiguous();
             t[1] += sw.Elapsed.TotalSeconds;
 
@@ -181,7 +186,7 @@ public static class VideoReconstructor
             ["negative_prompt"] = o.Sampling.NegativePrompt,
             ["eta"] = o.Sampling.Eta,
             ["motion_mask"] = request.MotionMask.ToString(),
-            ["motion_fmri"] = request.MotionFmri is null ? "own" : "other clips' (control)",
+            ["motion_fmri"] = request.WithoutMotionDecoder ? "none: first-frame latent repeated (ablation)" : request.MotionFmri is null ? "own" : "other clips' (control)",
             ["decoders"] = new System.Text.Json.Nodes.JsonObject(decoders.Sources.Select(kv => KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)kv.Value))),
         }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
         var path = Path.Combine(output, SettingsFile);

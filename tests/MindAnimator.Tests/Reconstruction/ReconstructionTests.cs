@@ -116,6 +116,37 @@ public sealed class ReconstructionTests : IClassFixture<ReconstructionFixture>
     }
 
     [Fact]
+    public void WithoutTheMotionDecoder_TheMotionDecodersWeightsDoNotMatter_AndTheShuffleControlIsRefused()
+    {
+        // A second motion decoder with other weights (another seed).
+        var otherMotion = _f.NewFolder();
+        Directory.CreateDirectory(otherMotion);
+        DecoderTraining.Run("motion", _f.Data, Path.Combine(_f.Data, "features"), otherMotion, _f.Config with { Seed = _f.Config.Seed + 1 }, resume: false, Logger.None);
+
+        Dictionary<string, ClipFrames> Reconstruct(bool ablation, string? motion)
+        {
+            var output = _f.NewFolder();
+            ReconstructionJob.Run(Options(output, limit: 2) with { WithoutMotionDecoder = ablation, Motion = motion }, _f.Config, CPU, NullProgress.Instance, Logger.None);
+            Assert.Contains(ablation ? "first-frame latent repeated" : "\"own\"", File.ReadAllText(Path.Combine(output, VideoReconstructor.SettingsFile)));
+            return ReadAll(output);
+        }
+
+        var ablated = Reconstruct(true, null);
+        var ablatedOther = Reconstruct(true, otherMotion);
+        foreach (var (id, clip) in ablated)
+        {
+            Assert.Equal(clip.Rgb, ablatedOther[id].Rgb);
+        }
+        var withMotion = Reconstruct(false, null);
+        var withOther = Reconstruct(false, otherMotion);
+        Assert.Contains(withMotion.Keys, id => !withMotion[id].Rgb.AsSpan().SequenceEqual(withOther[id].Rgb));
+
+        var both = Assert.Throws<MindAnimatorException>(() => ReconstructionJob.Run(
+            Options(_f.NewFolder()) with { WithoutMotionDecoder = true, ShuffleMotionFmri = true }, _f.Config, CPU, NullProgress.Instance, Logger.None));
+        Assert.Contains("--without-motion-decoder", both.Message);
+    }
+
+    [Fact]
     public void Results_DoNotDependOnBatching_OrSharding_AndDoneClipsAreSkipped()
     {
         var whole = _f.NewFolder();
