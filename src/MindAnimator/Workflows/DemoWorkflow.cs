@@ -17,21 +17,21 @@ namespace MindAnimator.Workflows;
 
 /// <summary>Where each stage of a demo run wrote its outputs (relative to the run folder).</summary>
 public sealed record DemoOutputs(string Data, string Features, string Decoders, string DecoderScores, string Reconstructions, string ControlReconstructions,
-    string Eval, string Permtest, string Report);
+    string AblationReconstructions, string Eval, string Permtest, string AblationPermtest, string Report);
 
 /// <summary>What a demo run measured, and how long each stage took.</summary>
 public sealed record DemoResult(DemoOutputs Outputs, IReadOnlyList<DecoderScore> DecoderScores, EvalResult Eval, FmriShuffleComparison Permtest,
-    IReadOnlyDictionary<string, double> StageSeconds);
+    FrameShuffleResult WithoutMotionDecoder, IReadOnlyDictionary<string, double> StageSeconds);
 
 /// <summary>
 /// `mindanim demo`: the whole method on the embedded simulated brain — simulate → features (demo prior) → train the
-/// three decoders → score them on held-out clips → reconstruct the test clips (and the fMRI-shuffle control) → eval →
-/// frame-shuffle permutation test → report.html.
+/// three decoders → score them on held-out clips → reconstruct the test clips (and the fMRI-shuffle control, and the
+/// paper's ablation without the motion decoder) → eval → frame-shuffle permutation test → report.html.
 /// </summary>
 public static class DemoWorkflow
 {
     public static readonly DemoOutputs Layout = new("data", "data/features", "decoders", "decoders/" + DecoderEvaluation.FileName, "reconstruct", "reconstruct-shuffled-fmri",
-        "eval", "permtest", "report.html");
+        "reconstruct-without-motion-decoder", "eval", "permtest", "permtest/without-motion-decoder", "report.html");
 
     public const int Stages = 8;
 
@@ -77,8 +77,8 @@ public static class DemoWorkflow
         DecoderEvaluation.Write(At(Layout.DecoderScores), scores, Splits.Test);
         Done("score-decoders");
 
-        Stage(5, "reconstruct the test clips, and again with the motion decoder fed other clips' fMRI (control)");
-        foreach (var (folder, shuffle) in new[] { (Layout.Reconstructions, false), (Layout.ControlReconstructions, true) })
+        Stage(5, "reconstruct the test clips, again with the motion decoder fed other clips' fMRI (control), and without the motion decoder (ablation)");
+        foreach (var (folder, shuffle, ablation) in new[] { (Layout.Reconstructions, false, false), (Layout.ControlReconstructions, true, false), (Layout.AblationReconstructions, false, true) })
         {
             ReconstructionJob.Run(new ReconstructionJobOptions
             {
@@ -86,6 +86,7 @@ public static class DemoWorkflow
                 Run = At(Layout.Decoders),
                 Output = At(folder),
                 ShuffleMotionFmri = shuffle,
+                WithoutMotionDecoder = ablation,
                 Force = force,
             }, config, device, progress, log);
         }
@@ -99,7 +100,7 @@ public static class DemoWorkflow
         EvalReport.Write(At(Layout.Eval), eval, overwrite: true);
         Done("eval");
 
-        Stage(7, "frame-shuffle permutation test, with the fMRI-shuffle control");
+        Stage(7, "frame-shuffle permutation test, with the fMRI-shuffle control and without the motion decoder");
         var p = config.Permtest;
         var settings = new FrameShuffleSettings(p.Metric, p.Permutations, p.Repeats, config.Seed);
         var own = FrameShuffleTest.Run(predictions, groundTruth, settings, progress);
@@ -107,15 +108,18 @@ public static class DemoWorkflow
         var comparison = FmriShuffleComparison.Test(own, ClipSources.Open(Path.Combine(At(Layout.ControlReconstructions), VideoReconstructor.FramesFolder)), groundTruth, settings, progress);
         var control = comparison.Control;
         comparison.Write(At(Layout.Permtest), overwrite: true);
-        log.Information("Frame-shuffle test ({Metric}): p = {P:G3} ± {Std:G2} with the clips' own fMRI, {Pc:G3} ± {Stdc:G2} with shuffled fMRI; own better on {Better}/{Clips} clips (paired Wilcoxon p = {W:G3})",
-            p.Metric, own.OverallMeanP, own.OverallStdP, control.OverallMeanP, control.OverallStdP, comparison.OwnBetter, own.Clips.Count, comparison.PairedScores.PValue);
+        var withoutMotion = FrameShuffleTest.Run(ClipSources.Open(Path.Combine(At(Layout.AblationReconstructions), VideoReconstructor.FramesFolder)), groundTruth, settings, progress);
+        FrameShuffleReport.Write(At(Layout.AblationPermtest), withoutMotion, overwrite: true);
+        log.Information("Frame-shuffle test ({Metric}): p = {P:G3} ± {Std:G2} with the clips' own fMRI, {Pc:G3} ± {Stdc:G2} with shuffled fMRI, {Pa:G3} ± {Stda:G2} without the motion decoder; own better than shuffled on {Better}/{Clips} clips (paired Wilcoxon p = {W:G3})",
+            p.Metric, own.OverallMeanP, own.OverallStdP, control.OverallMeanP, control.OverallStdP, withoutMotion.OverallMeanP, withoutMotion.OverallStdP,
+            comparison.OwnBetter, own.Clips.Count, comparison.PairedScores.PValue);
         Done("permtest");
 
         Stage(8, $"write {At(Layout.Report)}");
-        WriteReport(config, runFolder, scores, eval, comparison, seconds, groundTruth, captions, log);
+        WriteReport(config, runFolder, scores, eval, comparison, withoutMotion, seconds, groundTruth, captions, log);
         Done("report");
         log.Information("Demo stages took {Stages}", string.Join(", ", seconds.Select(kv => $"{kv.Key} {kv.Value:F0} s")));
-        return new DemoResult(Layout, scores, eval, comparison, seconds);
+        return new DemoResult(Layout, scores, eval, comparison, withoutMotion, seconds);
     }
 
     /// <summary>The dataset's captions by clip id (the manifest names the file).</summary>
@@ -127,7 +131,7 @@ public static class DemoWorkflow
 
     /// <summary>report.html: ground truth beside reconstruction for every test clip, the tables, the figures and the resolved config.</summary>
     public static void WriteReport(MindAnimatorConfig config, string runFolder, IReadOnlyList<DecoderScore> scores, EvalResult eval, FmriShuffleComparison permtest,
-        IReadOnlyDictionary<string, double> stageSeconds, IClipSource groundTruth, IReadOnlyDictionary<string, string> captions, ILogger log)
+        FrameShuffleResult withoutMotion, IReadOnlyDictionary<string, double> stageSeconds, IClipSource groundTruth, IReadOnlyDictionary<string, string> captions, ILogger log)
     {
         const string truthFolder = "report_files/ground_truth";
         Directory.CreateDirectory(Path.Combine(runFolder, truthFolder));
@@ -145,12 +149,15 @@ public static class DemoWorkflow
             "Shuffled fMRI: every clip decoded from another test clip's fMRI (a seeded derangement). " + string.Join(" ", scores.Select(s => $"{s.Name}: {s.Description}.")));
         var o = permtest.Own;
         var c = permtest.Control;
-        var controlTable = new ReportTable("Is the motion from the brain? Frame-order test with and without the clip's own fMRI for the motion decoder",
+        IReadOnlyList<string> Row(string name, FrameShuffleResult r) =>
+            new[] { name, F(r.MeanScore), $"{F(r.OverallMeanP)} ± {F(r.OverallStdP)}", F(r.OverallConservativeP), $"{r.Clips.Count(x => x.MeanP < 0.05)} of {r.Clips.Count}" };
+        var controlTable = new ReportTable("Is the motion from the brain? Frame-order test with the clip's own fMRI, another clip's, and no motion decoder",
             new[] { "motion decoder fed", $"mean {o.Settings.Metric}", "p (mean ± std over repeats)", "p conservative", "clips with p < 0.05" },
             new[]
             {
-                (IReadOnlyList<string>)new[] { "the clip's own fMRI", F(o.MeanScore), $"{F(o.OverallMeanP)} ± {F(o.OverallStdP)}", F(o.OverallConservativeP), $"{o.Clips.Count(x => x.MeanP < 0.05)} of {o.Clips.Count}" },
-                new[] { "another clip's fMRI (control)", F(c.MeanScore), $"{F(c.OverallMeanP)} ± {F(c.OverallStdP)}", F(c.OverallConservativeP), $"{c.Clips.Count(x => x.MeanP < 0.05)} of {c.Clips.Count}" },
+                Row("the clip's own fMRI", o),
+                Row("another clip's fMRI (control)", c),
+                Row("no motion decoder: first frame repeated (the paper's ablation)", withoutMotion),
             },
             $"{o.Settings.Permutations} permutations × {o.Settings.Repeats} repeats; p = share of frame permutations scoring at least as well as the frames in order. "
             + $"Clip by clip the own-fMRI reconstruction scores better on {permtest.OwnBetter} of {o.Clips.Count} clips (paired Wilcoxon p = {F(permtest.PairedScores.PValue)}).");
@@ -159,6 +166,7 @@ public static class DemoWorkflow
         var figures = DecoderTaskFactory.Kinds.Select(k => new ReportFigure($"{k} decoder: training and validation loss", $"{Layout.Decoders}/{k}/loss_curve.png")).ToList();
         figures.Add(new ReportFigure("Frame-shuffle test, the clips' own fMRI: mean EPE of permuted frames vs frames in order", $"{Layout.Permtest}/histogram.png"));
         figures.Add(new ReportFigure("Control: the motion decoder fed other clips' fMRI", $"{Layout.Permtest}/control/histogram.png"));
+        figures.Add(new ReportFigure("Ablation: without the motion decoder", $"{Layout.AblationPermtest}/histogram.png"));
         var resolved = Path.Combine(runFolder, "config.resolved.yaml");
         RunReport.Write(Path.Combine(runFolder, Layout.Report), new RunReportContent
         {

@@ -45,6 +45,7 @@ public sealed class DemoWorkflowTests : IDisposable
         {
             Assert.True(File.Exists(VideoReconstructor.FramesPath(Path.Combine(run, o.Reconstructions), id)), id);
             Assert.True(File.Exists(VideoReconstructor.FramesPath(Path.Combine(run, o.ControlReconstructions), id)), id);
+            Assert.True(File.Exists(VideoReconstructor.FramesPath(Path.Combine(run, o.AblationReconstructions), id)), id);
         }
         // Fewer than 52 distinct test captions: the 50-way metrics are left out, the others are all there.
         var columns = result.Eval.Columns.Select(c => c.Name).ToHashSet();
@@ -61,11 +62,13 @@ public sealed class DemoWorkflowTests : IDisposable
         }
         Assert.Equal(testClips, result.Permtest.Own.Clips.Select(c => c.ClipId));
         Assert.True(File.Exists(Path.Combine(run, o.Permtest, "control.json")));
+        Assert.Equal(testClips, result.WithoutMotionDecoder.Clips.Select(c => c.ClipId));
+        Assert.True(File.Exists(Path.Combine(run, o.AblationPermtest, "permtest.json")));
 
         var (code, stdout, stderr) = RunReportTests.Check(Path.Combine(run, o.Report));
         Assert.True(code == 0, $"check-report failed ({code}): {stderr}\n{stdout}");
         using var summary = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-        // Ground truth and reconstruction per test clip, 3 loss curves, 2 histograms.
-        Assert.Equal((2 * testClips.Count) + 5, summary.RootElement.GetProperty("images").GetInt32());
+        // Ground truth and reconstruction per test clip, 3 loss curves, 3 histograms (own fMRI, control, ablation).
+        Assert.Equal((2 * testClips.Count) + 6, summary.RootElement.GetProperty("images").GetInt32());
     }
 }
