@@ -87,6 +87,8 @@ public static class DemoWorkflow
                 Output = At(folder),
                 ShuffleMotionFmri = shuffle,
                 WithoutMotionDecoder = ablation,
+                // MP4s of the reconstructions the report shows only; the control and the ablation are scored, not watched.
+                WriteMp4 = !shuffle && !ablation,
                 Force = force,
             }, config, device, progress, log);
         }
