@@ -123,7 +123,7 @@ public static class DecoderEvaluation
         scores.Add(new DecoderScore("motion", "rollout_mse", RolloutError(fmri), RolloutError(shuffled), still, "repeat first frame", false,
             "mean squared error of frames 1–7 greedily decoded from the true first frame (official inference mask), against repeating frame 0"));
         // Simulated data only: is the motion in the fMRI at all, whatever the motion decoder makes of it?
-        scores.AddRange(MotionInformationProbe.Run(datasetFolder, split, seed));
+        scores.AddRange(MotionInformationProbe.Run(datasetFolder, manifest, table, split, seed));
         foreach (var s in scores)
         {
             log.Information("{Decoder} {Name}: {Value:G4} (shuffled fMRI {Shuffled:G4}, {RefName} {Ref:G4}){Flag}", s.Decoder, s.Name, s.Value, s.ShuffledFmri,

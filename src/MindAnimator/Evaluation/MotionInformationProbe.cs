@@ -1,5 +1,4 @@
 using MindAnimator.Data;
-using MindAnimator.Data.Formats;
 using MindAnimator.Reconstruction;
 using MindAnimator.Simulation;
 using static TorchSharp.torch;
@@ -26,15 +25,18 @@ public static class MotionInformationProbe
     private static readonly double[] Lambdas = { 1e1, 1e2, 1e3, 1e4, 1e5 };
 
     /// <summary>The probe's scores for <paramref name="split"/>: one per motion parameter and their pooled r; empty without ground truth.</summary>
-    public static IReadOnlyList<DecoderScore> Run(string datasetFolder, string split, int seed)
+    /// <param name="datasetFolder">The dataset (its ground truth is read from here).</param>
+    /// <param name="manifest">The dataset's manifest, as the caller read it.</param>
+    /// <param name="table">The dataset's fMRI table, as the caller read it.</param>
+    /// <param name="split">The samples scored.</param>
+    /// <param name="seed">Seeds the derangement of the shuffled-fMRI control.</param>
+    public static IReadOnlyList<DecoderScore> Run(string datasetFolder, DatasetManifest manifest, FmriTable table, string split, int seed)
     {
-        var manifest = DatasetManifest.Read(datasetFolder);
         if (manifest.GroundTruth is null || !File.Exists(Path.Combine(DatasetManifest.Resolve(datasetFolder, manifest.GroundTruth), "clips.json")))
         {
             return Array.Empty<DecoderScore>();
         }
         var truths = SimulatedDatasetWriter.ReadGroundTruth(datasetFolder).Clips.ToDictionary(c => c.ClipId);
-        var table = FmriParquet.Read(DatasetManifest.Resolve(datasetFolder, manifest.Fmri));
         return Score(table, truths, manifest.FramesPerClip, split, seed);
     }
 
