@@ -45,18 +45,31 @@ public static class MotionInformationProbe
     {
         using var scope = NewDisposeScope();
         var (trainX, trainY) = Matrices(table, truths, framesPerClip, Splits.Train);
-        var (valX, valY) = Matrices(table, truths, framesPerClip, Splits.Val);
         var (testX, testY) = Matrices(table, truths, framesPerClip, split);
         if (trainX.shape[0] < 2 || testX.shape[0] < 3)
         {
             throw new MindAnimatorException($"the motion read-out needs training and '{split}' samples; found {trainX.shape[0]} and {testX.shape[0]}.");
         }
-        var lambda = Lambdas[0];
-        if (valX.shape[0] >= 3)
+        // λ is chosen on samples that are neither fitted first nor scored: the validation split, or the last tenth of
+        // the training samples when the validation split is the one scored.
+        Tensor tuneX, tuneY;
+        if (split == Splits.Val)
         {
-            lambda = Lambdas.MaxBy(l => PooledR(Predict(Fit(trainX, trainY, l), valX), valY))!;
-            trainX = cat(new[] { trainX, valX }, 0);
-            trainY = cat(new[] { trainY, valY }, 0);
+            var held = (int)Math.Ceiling(trainX.shape[0] * 0.1);
+            var kept = trainX.shape[0] - held;
+            (tuneX, tuneY) = (trainX.narrow(0, kept, held), trainY.narrow(0, kept, held));
+            (trainX, trainY) = (trainX.narrow(0, 0, kept), trainY.narrow(0, 0, kept));
+        }
+        else
+        {
+            (tuneX, tuneY) = Matrices(table, truths, framesPerClip, Splits.Val);
+        }
+        var lambda = Lambdas[0];
+        if (tuneX.shape[0] >= 3 && trainX.shape[0] >= 2)
+        {
+            lambda = Lambdas.MaxBy(l => PooledR(Predict(Fit(trainX, trainY, l), tuneX), tuneY))!;
+            trainX = cat(new[] { trainX, tuneX }, 0);
+            trainY = cat(new[] { trainY, tuneY }, 0);
         }
         var weights = Fit(trainX, trainY, lambda);
         var own = Predict(weights, testX);

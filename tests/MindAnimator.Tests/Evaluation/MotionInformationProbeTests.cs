@@ -32,35 +32,69 @@ public sealed class MotionInformationProbeTests
     }
 
     [Fact]
+    public void Scoring_the_validation_split_never_fits_or_tunes_on_it()
+    {
+        // fMRI of pure noise: any read-out above chance could only come from fitting the scored samples themselves.
+        var random = new Random(3);
+        const int voxels = 300;
+        var samples = new List<FmriSample>();
+        var truths = new Dictionary<string, ClipTruth>();
+        foreach (var (split, count) in new[] { (Splits.Train, 60), (Splits.Val, 30) })
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var id = $"{split}-{i:D3}";
+                samples.Add(new FmriSample
+                {
+                    ClipId = id,
+                    Subject = "s",
+                    Split = split,
+                    Segment = split,
+                    ClipIndex = i,
+                    Repeats = 1,
+                    Voxels = Enumerable.Range(0, voxels).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray(),
+                });
+                truths[id] = Clip(id, split, new[] { "translate", "rotate", "scale" }[random.Next(3)], (random.NextDouble() * 2) - 1, random.Next(8) * 45);
+            }
+        }
+        var table = new FmriTable(samples, Enumerable.Range(0, voxels).Select(v => new VoxelInfo(v, v, "s", -1, "", "noise")).ToList(), new Dictionary<string, string>());
+        var pooled = MotionInformationProbe.Score(table, truths, 8, Splits.Val, 1).Single(s => s.Name == "motion_readout_r");
+        Assert.True(Math.Abs(pooled.Value) < 0.4, $"read-out of noise on the scored validation split: {pooled}");
+    }
+
+    private static ClipTruth Clip(string id, string split, string motion, double speed, double degrees, params ScenePart[] more) => new()
+    {
+        ClipId = id,
+        Split = split,
+        Segment = split,
+        ClipIndex = 0,
+        SceneChangeAtStart = false,
+        Caption = id,
+        Parts = new[] { Part(0, motion, speed, degrees) }.Concat(more).ToArray(),
+    };
+
+    private static ScenePart Part(int first, string motion, double speed, double degrees = 0) => new(first, first, new SceneSpec
+    {
+        Category = 0,
+        Shape = "circle",
+        Color = "red",
+        Size = "small",
+        Radius = 0.1,
+        Texture = "plain",
+        TextureColor = "black",
+        Background = "plain",
+        BackgroundColor = "blue",
+        Motion = motion,
+        Direction = "x",
+        Speed = "fast",
+        SpeedValue = speed,
+        DirectionDegrees = degrees,
+    });
+
+    [Fact]
     public void A_clips_motion_is_weighted_by_the_frames_each_scene_part_covers()
     {
-        ScenePart Part(int first, string motion, double speed, double degrees = 0) => new(first, first, new SceneSpec
-        {
-            Category = 0,
-            Shape = "circle",
-            Color = "red",
-            Size = "small",
-            Radius = 0.1,
-            Texture = "plain",
-            TextureColor = "black",
-            Background = "plain",
-            BackgroundColor = "blue",
-            Motion = motion,
-            Direction = "x",
-            Speed = "fast",
-            SpeedValue = speed,
-            DirectionDegrees = degrees,
-        });
-        var clip = new ClipTruth
-        {
-            ClipId = "c",
-            Split = Splits.Test,
-            Segment = "s",
-            ClipIndex = 0,
-            SceneChangeAtStart = false,
-            Caption = "c",
-            Parts = new[] { Part(0, "translate", 0.2, 90), Part(6, "rotate", -1.0) },
-        };
+        var clip = Clip("c", Splits.Test, "translate", 0.2, 90, Part(6, "rotate", -1.0));
         var m = MotionInformationProbe.MotionOf(clip, 8);
         Assert.Equal(0, m[0], 9);
         Assert.Equal(0.2 * 6 / 8, m[1], 9);
