@@ -93,12 +93,7 @@ public static class FeatureExtractor
         }
         var clips = ClipStore.Open(DatasetManifest.Resolve(datasetFolder, manifest.Clips));
         var captionsPath = DatasetManifest.Resolve(datasetFolder, manifest.Captions);
-        var captions = CaptionTable.Read(captionsPath).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        var missing = clips.ClipIds.Where(id => !captions.ContainsKey(id)).ToList();
-        if (missing.Count > 0)
-        {
-            throw new DataFormatException(captionsPath, $"no caption for {missing.Count} clips (first: {string.Join(", ", missing.Take(5))})");
-        }
+        var captions = CaptionTable.ReadFor(captionsPath, clips.ClipIds, "clips");
         if (settings.ImageFrame >= clips.Frames)
         {
             throw new ConfigException("config", "features.image_frame", $"frame {settings.ImageFrame} does not exist in {clips.Frames}-frame clips");

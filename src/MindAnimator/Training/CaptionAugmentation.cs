@@ -133,12 +133,7 @@ public sealed class CaptionAugmentation : IDisposable
                 + $"add captions or set {key}.enabled: false.");
         }
         var captionsPath = DatasetManifest.Resolve(datasetFolder, manifest.Captions);
-        var byId = CaptionTable.Read(captionsPath).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        var missing = data.ClipIds.Where(id => !byId.ContainsKey(id)).ToList();
-        if (missing.Count > 0)
-        {
-            throw new DataFormatException(captionsPath, $"no caption for {missing.Count} training clips (first: {string.Join(", ", missing.Take(5))})");
-        }
+        var byId = CaptionTable.ReadFor(captionsPath, data.ClipIds, "training clips");
         var parameters = new EdaParameters(settings.AlphaSr, settings.AlphaRi, settings.AlphaRs, settings.PRd, settings.NumAug);
         var description = new Dictionary<string, object>
         {

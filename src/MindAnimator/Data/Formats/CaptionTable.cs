@@ -26,6 +26,21 @@ public static class CaptionTable
         AtomicFile.WriteAllText(path, text.ToString(), overwrite);
     }
 
+    /// <summary>
+    /// Captions by clip id, each of <paramref name="clipIds"/> required: a clip without one is an error naming the file,
+    /// how many <paramref name="clipsNoun"/> lack one and the first of them.
+    /// </summary>
+    public static Dictionary<string, string> ReadFor(string path, IEnumerable<string> clipIds, string clipsNoun)
+    {
+        var captions = Read(path).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var missing = clipIds.Where(id => !captions.ContainsKey(id)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new DataFormatException(path, $"no caption for {missing.Count} {clipsNoun} (first: {string.Join(", ", missing.Take(5))})");
+        }
+        return captions;
+    }
+
     /// <summary>Captions by clip id, in file order.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Read(string path)
     {
