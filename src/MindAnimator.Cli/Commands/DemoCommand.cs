@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MindAnimator.Config;
 using MindAnimator.Workflows;
 
 namespace MindAnimator.Cli.Commands;
@@ -9,6 +10,7 @@ internal static class DemoCommand
     public static Command Build()
     {
         var outOption = new Option<string>("--out", "-o") { Description = "Output folder.", DefaultValueFactory = _ => "runs/demo" };
+        var motionFree = SimulateCommand.MotionFreeOption();
         var command = CommandRunner.Verb("demo", "Run every stage end to end on the embedded simulated brain: simulate → features → train → reconstruct → eval → permtest → report.html.", (ctx, parse) =>
         {
             var run = ctx.CreateRun(parse.GetValue(outOption)!);
@@ -19,8 +21,9 @@ internal static class DemoCommand
             var result = DemoWorkflow.Run(ctx.Config, run.Path, ctx.Force, ctx.Device, ctx.Progress, ctx.Log);
             ctx.Log.Information("Demo finished in {Seconds:F0} s: open {Report}", result.StageSeconds.Values.Sum(), Path.Combine(run.Path, result.Outputs.Report));
             return ExitCodes.Success;
-        });
+        }, overrides: parse => parse.GetValue(motionFree) ? SimulationSettings.MotionFreeOverrides : Array.Empty<string>());
         command.Options.Add(outOption);
+        command.Options.Add(motionFree);
         return command;
     }
 }

@@ -56,8 +56,8 @@ internal static class PermtestCommand
                 var c = comparison.Control;
                 table.AddRow($"control: {c.Clips.Count}", c.MeanScore.ToString("G4", CultureInfo.InvariantCulture), $"{c.OverallMeanP:G3} ± {c.OverallStdP:G2}",
                     c.OverallConservativeP.ToString("G3", CultureInfo.InvariantCulture), c.Clips.Count(x => x.MeanP < 0.05).ToString(CultureInfo.InvariantCulture));
-                ctx.Log.Information("fMRI-shuffle control: p = {P:G3} ± {Std:G2}; own fMRI better on {Better}/{Clips} clips, paired Wilcoxon p = {W:G3}",
-                    c.OverallMeanP, c.OverallStdP, comparison.OwnBetter, c.Clips.Count, comparison.PairedScores.PValue);
+                ctx.Log.Information("fMRI-shuffle control: p = {P:G3} ± {Std:G2}; own fMRI better on {Better}/{Clips} clips, paired Wilcoxon p = {W:G3} → motion from the fMRI: {Verdict}",
+                    c.OverallMeanP, c.OverallStdP, comparison.OwnBetter, c.Clips.Count, comparison.PairedScores.PValue, comparison.MotionFromFmri ? "yes" : "not shown");
             }
             AnsiConsole.Write(table);
             ctx.Log.Information("Frame-shuffle test ({Metric}, {Permutations} permutations × {Repeats}): overall p = {P:G3} ± {Std:G2} → {Path}",

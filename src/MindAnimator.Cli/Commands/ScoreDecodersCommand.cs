@@ -22,10 +22,11 @@ internal static class ScoreDecodersCommand
             var splitName = parse.GetValue(split)!;
             using var decoders = DecoderSet.Load(parse.GetValue(run), null, null, null, ctx.Device);
             var scores = DecoderEvaluation.Run(dataFolder, parse.GetValue(features) ?? Path.Combine(dataFolder, "features"), decoders, splitName, ctx.Config.Seed, ctx.Log);
-            var table = new Table().AddColumns("decoder", "score", "own fMRI", "shuffled fMRI", "reference", "better than both");
+            var table = new Table().AddColumns("decoder", "score", "own fMRI", "shuffled fMRI", "paired p", "reference", "better than both");
             foreach (var s in scores)
             {
-                table.AddRow(s.Decoder, s.Name + (s.HigherIsBetter ? " ↑" : " ↓"), s.Value.ToString("G4"), s.ShuffledFmri.ToString("G4"), Markup.Escape($"{s.Reference:G4} ({s.ReferenceName})"), s.BeatsControls ? "yes" : "[red]no[/]");
+                table.AddRow(s.Decoder, s.Name + (s.HigherIsBetter ? " ↑" : " ↓"), s.Value.ToString("G4"), s.ShuffledFmri.ToString("G4"), s.PairedP?.ToString("G3") ?? "",
+                    Markup.Escape($"{s.Reference:G4} ({s.ReferenceName})"), s.BeatsControls ? "yes" : "[red]no[/]");
             }
             AnsiConsole.Write(table);
             if (parse.GetValue(output) is { } outFolder)

@@ -85,9 +85,26 @@ public sealed record DataSettings
     public double ValidationFraction { get; init; } = 320.0 / 4320.0;
 }
 
+/// <summary>Values of <see cref="SimulationSettings.RetinotopicDrive"/>.</summary>
+public static class RetinotopicDrives
+{
+    public const string ClipOnset = "clip_onset";
+    public const string EveryFrame = "every_frame";
+}
+
 /// <summary>The simulated brain watching procedurally generated movies.</summary>
 public sealed record SimulationSettings : IValidatedSection
 {
+    /// <summary>
+    /// The settings (as <c>--set</c> overrides) of a brain that carries no motion information: no motion voxels, a
+    /// position code blind to motion within a clip, and independent clips, since the slow BOLD response mixes each
+    /// clip with the next and a continuing scene's next position reveals where the object went.
+    /// </summary>
+    public static readonly string[] MotionFreeOverrides =
+    {
+        "simulation.motion_voxels=0", $"simulation.retinotopic_drive={RetinotopicDrives.ClipOnset}", "simulation.scene_change_probability=1",
+    };
+
     [Bounds(1, 1000)]
     public int TrainSegments { get; init; } = 18;
 
@@ -129,6 +146,14 @@ public sealed record SimulationSettings : IValidatedSection
 
     [Bounds(0.5, 10)]
     public double TrSeconds { get; init; } = 2;
+
+    /// <summary>
+    /// What the retinotopic voxels see: every frame (every_frame — through the slow HRF their position code carries
+    /// some of where the object went), or each clip's first frame held for the clip (clip_onset — no motion within a
+    /// clip; with scene_change_probability 1 and motion_voxels 0 the brain carries no motion information at all).
+    /// </summary>
+    [OneOf(RetinotopicDrives.EveryFrame, RetinotopicDrives.ClipOnset)]
+    public string RetinotopicDrive { get; init; } = RetinotopicDrives.EveryFrame;
 
     /// <summary>Probability that a new scene starts at a clip boundary.</summary>
     [Bounds(0, 1)]

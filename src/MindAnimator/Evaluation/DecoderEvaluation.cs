@@ -12,8 +12,15 @@ namespace MindAnimator.Evaluation;
 /// <summary>One held-out score of a decoder: with the clips' own fMRI, with another clip's fMRI, and what chance or a baseline gives.</summary>
 public sealed record DecoderScore(string Decoder, string Name, double Value, double ShuffledFmri, double Reference, string ReferenceName, bool HigherIsBetter, string Description)
 {
-    /// <summary>Better than both the shuffled-fMRI control and the reference (chance or baseline).</summary>
-    public bool BeatsControls => HigherIsBetter ? Value > ShuffledFmri && Value > Reference : Value < ShuffledFmri && Value < Reference;
+    /// <summary>
+    /// Two-sided paired Wilcoxon p of the per-clip scores with the own against the shuffled fMRI, where the score is a
+    /// mean of per-clip values: a mean a hair better than the control's is not a decoder using the brain.
+    /// </summary>
+    public double? PairedP { get; init; }
+
+    /// <summary>Better than both the shuffled-fMRI control (significantly so, where <see cref="PairedP"/> is known) and the reference (chance or baseline).</summary>
+    public bool BeatsControls => (HigherIsBetter ? Value > ShuffledFmri && Value > Reference : Value < ShuffledFmri && Value < Reference)
+        && (PairedP is not { } p || p < 0.05);
 }
 
 /// <summary>
@@ -90,44 +97,41 @@ public static class DecoderEvaluation
                 $"share of the {n} held-out clips whose nearest caption embedding (among the {n}) is a caption equal to the clip's own"));
         }
 
-        double LatentCorrelation(Tensor brain)
+        // Scores that are means of per-clip values: the mean with either fMRI, and the paired test between them.
+        DecoderScore PerClip(string decoder, string name, Func<Tensor, Tensor> perClip, double reference, string referenceName, bool higherIsBetter, string description)
         {
-            var predicted = decoders.Structure.forward(brain).reshape(n, -1);
-            return RowCorrelation(predicted, tokens.select(1, 0)).mean().item<float>();
+            var own = perClip(fmri).to(ScalarType.Float64).cpu().data<double>().ToArray();
+            var other = perClip(shuffled).to(ScalarType.Float64).cpu().data<double>().ToArray();
+            return new DecoderScore(decoder, name, own.Average(), other.Average(), reference, referenceName, higherIsBetter, description)
+            {
+                PairedP = EvalStatistics.Wilcoxon(own, other).PValue,
+            };
         }
 
+        Tensor PerClipMse(Tensor predicted, Tensor target) => (predicted - target).pow(2).mean(new long[] { 1, 2 });
+
         var meanFirst = tokens.select(1, 0).mean(new long[] { 0 }, keepdim: true).expand(n, -1);
-        scores.Add(new DecoderScore("structure", "first_frame_latent_r", LatentCorrelation(fmri), LatentCorrelation(shuffled),
+        scores.Add(PerClip("structure", "first_frame_latent_r", brain => RowCorrelation(decoders.Structure.forward(brain).reshape(n, -1), tokens.select(1, 0)),
             RowCorrelation(meanFirst, tokens.select(1, 0)).mean().item<float>(), "mean latent", true,
             "Pearson r between the decoded and the true first-frame VAE latent, averaged over clips (reference: the training-set-free mean latent of the held-out clips)"));
 
         // Next-frame error: frames 0..t−1 (true) → frame t, under a plain causal mask, against copying frame t−1.
-        double NextFrameError(Tensor brain)
-        {
-            var mask = AttentionMasks.Causal(frames - 1, device);
-            var predicted = decoders.Motion.forward(brain, tokens.narrow(1, 0, frames - 1), mask);
-            return nn.functional.mse_loss(predicted, tokens.narrow(1, 1, frames - 1)).item<float>();
-        }
-
+        var mask = AttentionMasks.Causal(frames - 1, device);
         var copyPrevious = nn.functional.mse_loss(tokens.narrow(1, 0, frames - 1), tokens.narrow(1, 1, frames - 1)).item<float>();
-        scores.Add(new DecoderScore("motion", "next_frame_mse", NextFrameError(fmri), NextFrameError(shuffled), copyPrevious, "copy previous frame", false,
+        scores.Add(PerClip("motion", "next_frame_mse", brain => PerClipMse(decoders.Motion.forward(brain, tokens.narrow(1, 0, frames - 1), mask), tokens.narrow(1, 1, frames - 1)),
+            copyPrevious, "copy previous frame", false,
             "mean squared error of the next frame's latent predicted from the true earlier frames (causal mask), frames 1–7"));
 
-        double RolloutError(Tensor brain)
-        {
-            var decoded = decoders.Motion.GreedyDecode(tokens.narrow(1, 0, 1), brain, frames, InferenceMask.Official);
-            return nn.functional.mse_loss(decoded.narrow(1, 1, frames - 1), tokens.narrow(1, 1, frames - 1)).item<float>();
-        }
-
         var still = nn.functional.mse_loss(tokens.narrow(1, 0, 1).expand(-1, frames - 1, -1), tokens.narrow(1, 1, frames - 1)).item<float>();
-        scores.Add(new DecoderScore("motion", "rollout_mse", RolloutError(fmri), RolloutError(shuffled), still, "repeat first frame", false,
+        scores.Add(PerClip("motion", "rollout_mse", brain => PerClipMse(decoders.Motion.GreedyDecode(tokens.narrow(1, 0, 1), brain, frames, InferenceMask.Official).narrow(1, 1, frames - 1), tokens.narrow(1, 1, frames - 1)),
+            still, "repeat first frame", false,
             "mean squared error of frames 1–7 greedily decoded from the true first frame (official inference mask), against repeating frame 0"));
         // Simulated data only: is the motion in the fMRI at all, whatever the motion decoder makes of it?
         scores.AddRange(MotionInformationProbe.Run(datasetFolder, manifest, table, split, seed));
         foreach (var s in scores)
         {
-            log.Information("{Decoder} {Name}: {Value:G4} (shuffled fMRI {Shuffled:G4}, {RefName} {Ref:G4}){Flag}", s.Decoder, s.Name, s.Value, s.ShuffledFmri,
-                s.ReferenceName, s.Reference, s.BeatsControls ? string.Empty : " — not better than the controls");
+            log.Information("{Decoder} {Name}: {Value:G4} (shuffled fMRI {Shuffled:G4}{Paired}, {RefName} {Ref:G4}){Flag}", s.Decoder, s.Name, s.Value, s.ShuffledFmri,
+                s.PairedP is { } p ? $", paired p = {p:G3}" : string.Empty, s.ReferenceName, s.Reference, s.BeatsControls ? string.Empty : " — not better than the controls");
         }
         return scores;
     }
@@ -157,6 +161,7 @@ public static class DecoderEvaluation
             ["reference"] = s.Reference,
             ["reference_name"] = s.ReferenceName,
             ["higher_is_better"] = s.HigherIsBetter,
+            ["paired_p_vs_shuffled"] = s.PairedP,
             ["beats_controls"] = s.BeatsControls,
             ["description"] = s.Description,
         }).ToArray()),

@@ -5,13 +5,24 @@ namespace MindAnimator.Evaluation;
 
 /// <summary>
 /// The fMRI-shuffle control of the permutation test: the same clips reconstructed with another clip's fMRI fed to the
-/// motion decoder (`reconstruct --shuffle-motion-fmri`). If the motion comes from the brain, the frame-order test is
-/// significant for the real reconstructions, not for the control, and the real ones score better clip by clip.
+/// motion decoder (`reconstruct --shuffle-motion-fmri`). The frame-order test alone is significant for any temporally
+/// smooth reconstruction — for the control too, and on a simulated brain with no motion information at all (README
+/// "Is the motion from the brain?") — so the motion is credited to the fMRI only when the own-fMRI reconstructions
+/// score better than their controls clip by clip.
 /// </summary>
 public sealed record FmriShuffleComparison(FrameShuffleResult Own, FrameShuffleResult Control, WilcoxonResult PairedScores)
 {
+    /// <summary>Significance level of <see cref="MotionFromFmri"/>.</summary>
+    public const double Alpha = 0.05;
+
+    public const string MotionFromFmriRule = "own-fMRI reconstructions score better than their fMRI-shuffle controls: two-sided paired Wilcoxon p < 0.05 with the median paired difference in the own reconstructions' favour";
+
     /// <summary>Clips whose own-fMRI reconstruction scores better than its control.</summary>
     public int OwnBetter => Own.Clips.Zip(Control.Clips, (o, c) => Own.Settings.LowerIsBetter ? o.Score < c.Score : o.Score > c.Score).Count(b => b);
+
+    /// <summary>Whether the reconstructions' motion is credited to the fMRI (<see cref="MotionFromFmriRule"/>).</summary>
+    public bool MotionFromFmri => PairedScores.PValue < Alpha
+        && (Own.Settings.LowerIsBetter ? PairedScores.MedianDifference < 0 : PairedScores.MedianDifference > 0);
 
     /// <summary>Checks the control against the ground truth, runs the same frame-shuffle test on it and compares.</summary>
     public static FmriShuffleComparison Test(FrameShuffleResult own, IClipSource control, IClipSource groundTruth, FrameShuffleSettings settings, Runs.IProgressReporter progress)
@@ -44,6 +55,8 @@ public sealed record FmriShuffleComparison(FrameShuffleResult Own, FrameShuffleR
             shuffled_fmri = new { mean_score = Control.MeanScore, p_mean = Control.OverallMeanP, p_std = Control.OverallStdP, p_conservative = Control.OverallConservativeP },
             own_better_clips = OwnBetter,
             paired_wilcoxon = new { n = PairedScores.N, statistic = PairedScores.Statistic, p = PairedScores.PValue, method = PairedScores.Method, median_difference = PairedScores.MedianDifference },
+            motion_from_fmri = MotionFromFmri,
+            motion_from_fmri_rule = MotionFromFmriRule,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "control.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }), overwrite);
     }

@@ -178,6 +178,10 @@ public static class BrainSimulator
                 }
                 return buffers;
             }, _ => { });
+        if (config.Simulation.RetinotopicDrive == RetinotopicDrives.ClipOnset)
+        {
+            StimulusFeatures.HoldRetinotopicAtClipOnset(perFrame, movie.Frames.Length, fpc, layout);
+        }
         return keepFrames ? movie.Clips.Select((c, k) => new ClipFrames(c.ClipId, fpc, size, size, clips[k])).ToList() : new List<ClipFrames>();
     }
 

@@ -71,6 +71,23 @@ public static class StimulusFeatures
         Semantic(state, layout, features);
     }
 
+    /// <summary>
+    /// Replaces the retinotopic features of every frame by those of its clip's first frame (features of
+    /// <paramref name="frames"/> frames, frame-major): a position code that is blind to where the object goes during
+    /// the clip, so that only the motion voxels carry the clip's motion.
+    /// </summary>
+    public static void HoldRetinotopicAtClipOnset(Span<float> perFrame, int frames, int framesPerClip, FeatureLayout layout)
+    {
+        var retinotopic = layout.MotionOffset;
+        for (var f = 0; f < frames; f++)
+        {
+            if (f % framesPerClip != 0)
+            {
+                perFrame.Slice((f - (f % framesPerClip)) * layout.Count, retinotopic).CopyTo(perFrame.Slice(f * layout.Count, retinotopic));
+            }
+        }
+    }
+
     private static void Retinotopic(ReadOnlySpan<float> rgb, Span<float> features)
     {
         const int n = FeatureLayout.RenderSize;

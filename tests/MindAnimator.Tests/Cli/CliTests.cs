@@ -137,6 +137,17 @@ public class CliTests
         Assert.Equal(1, negative.ExitCode);
         Assert.Contains("--motion-voxels", negative.Stderr);
         Assert.False(Directory.Exists(tmp.File("x")));
+
+        var motionFree = CliProcess.Run(["data", "simulate", "--out", tmp.File("free"), "--motion-free", .. small]);
+        Assert.True(motionFree.ExitCode == 0, motionFree.Stderr);
+        var resolved = File.ReadAllText(Path.Combine(tmp.File("free"), "config.resolved.yaml"));
+        Assert.Contains("motion_voxels: 0", resolved);
+        Assert.Contains("retinotopic_drive: clip_onset", resolved);
+        Assert.Contains("scene_change_probability: 1", resolved);
+        var contradictory = CliProcess.Run("data", "simulate", "--out", tmp.File("y"), "--motion-free", "--motion-voxels", "5");
+        Assert.Equal(1, contradictory.ExitCode);
+        Assert.Contains("--motion-free", contradictory.Stderr);
+        Assert.False(Directory.Exists(tmp.File("y")));
     }
 
     [Fact]

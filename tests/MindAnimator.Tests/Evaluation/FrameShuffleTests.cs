@@ -103,6 +103,26 @@ public class FrameShuffleTests
         Assert.Equal(moving.PermutedMeans, again.PermutedMeans);
     }
 
+    [Theory]
+    [InlineData("epe", -0.2, true)]
+    [InlineData("epe", 0.2, false)]
+    [InlineData("epe", 0.0, false)]
+    [InlineData("ssim", 0.2, true)]
+    [InlineData("ssim", -0.2, false)]
+    public void MotionIsCreditedToTheFmri_OnlyWhenTheOwnReconstructionsBeatTheirControlsClipByClip(string metric, double ownMinusControl, bool credited)
+    {
+        // Both frame-order tests are significant (p = 0): that alone must never credit the fMRI.
+        var settings = new FrameShuffleSettings(metric, 100, 1, 1);
+        var random = new Random(5);
+        var control = Enumerable.Range(0, 60).Select(i => new ClipShuffleResult($"c{i}", 1 + random.NextDouble(), new[] { 0.0 })).ToList();
+        var own = control.Select((c, i) => c with { Score = c.Score + ownMinusControl + (0.05 * (random.NextDouble() - 0.5)) }).ToList();
+        FrameShuffleResult Result(IReadOnlyList<ClipShuffleResult> clips) => new(settings, clips, clips.Average(c => c.Score), new[] { 0.0 }, Array.Empty<double>());
+
+        var comparison = FmriShuffleComparison.Compare(Result(own), Result(control));
+
+        Assert.Equal(credited, comparison.MotionFromFmri);
+    }
+
     [Fact]
     public void FrameMetrics_AreHigherIsBetter()
     {

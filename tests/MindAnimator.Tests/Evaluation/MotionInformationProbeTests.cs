@@ -7,28 +7,45 @@ using Xunit;
 
 namespace MindAnimator.Tests.Evaluation;
 
-/// <summary>The simulated brain carries the clips' motion in its motion voxels, and only there.</summary>
+/// <summary>Where the simulated brain carries the clips' motion: the read-out finds it, and finds none in the motion-free brain.</summary>
 public sealed class MotionInformationProbeTests
 {
     private static Dictionary<string, DecoderScore> Probe(int motionVoxels)
     {
         var demo = ConfigLoader.Load(null);
-        var config = demo with { Simulation = demo.Simulation with { TrainSegments = 10, MotionVoxels = motionVoxels } };
+        return Probe(demo with { Simulation = demo.Simulation with { TrainSegments = 10, MotionVoxels = motionVoxels } });
+    }
+
+    private static Dictionary<string, DecoderScore> Probe(MindAnimatorConfig config)
+    {
         var dataset = BrainSimulator.Run(config, null, Logger.None);
         return MotionInformationProbe.Score(dataset.Fmri, dataset.Truth.Clips.ToDictionary(c => c.ClipId), config.Data.FramesPerClip, Splits.Test, config.Seed)
             .ToDictionary(s => s.Name);
     }
 
     [Fact]
-    public void Motion_is_read_out_of_the_default_brain_and_not_out_of_a_brain_without_motion_voxels()
+    public void Motion_is_read_out_of_the_default_brain()
     {
         var withMotion = Probe(ConfigLoader.Load(null).Simulation.MotionVoxels);
         var pooled = withMotion["motion_readout_r"];
         Assert.True(pooled.Value > 0.15 && pooled.Value > pooled.ShuffledFmri + 0.1, $"default brain: {pooled}");
         Assert.True(withMotion["motion_readout_r_vx"].Value > 0.3, $"default brain: {withMotion["motion_readout_r_vx"]}");
+    }
 
-        var without = Probe(0)["motion_readout_r"];
-        Assert.True(Math.Abs(without.Value) < 0.1, $"brain without motion voxels: {without}");
+    [Fact]
+    public void On_the_demos_4000_clips_a_brain_without_motion_voxels_still_carries_motion_and_the_motion_free_brain_does_not()
+    {
+        // The retinotopic voxels integrate each clip's trajectory through the slow HRF, and a continuing scene's next
+        // clip shows where the object went; --motion-free removes both.
+        var withoutMotionVoxels = Probe(ConfigLoader.Load(null, new[] { "simulation.motion_voxels=0" }))["motion_readout_r"];
+        Assert.True(withoutMotionVoxels.Value > 0.08, $"brain without motion voxels: {withoutMotionVoxels}");
+
+        var motionFree = Probe(ConfigLoader.Load(null, SimulationSettings.MotionFreeOverrides));
+        Assert.True(Math.Abs(motionFree["motion_readout_r"].Value) < 0.05, $"motion-free brain: {motionFree["motion_readout_r"]}");
+        foreach (var parameter in MotionInformationProbe.Parameters)
+        {
+            Assert.True(Math.Abs(motionFree[$"motion_readout_r_{parameter}"].Value) < 0.1, $"motion-free brain: {motionFree[$"motion_readout_r_{parameter}"]}");
+        }
     }
 
     [Fact]

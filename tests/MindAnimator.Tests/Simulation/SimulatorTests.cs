@@ -172,6 +172,33 @@ public class SimulatorTests
     }
 
     [Fact]
+    public void ClipOnsetRetinotopicDrive_HoldsEachClipsFirstFrame_AndLeavesMotionAndSemanticFeaturesAlone()
+    {
+        var everyFrame = Small();
+        var onset = everyFrame with { Simulation = everyFrame.Simulation with { RetinotopicDrive = RetinotopicDrives.ClipOnset } };
+        var a = BrainSimulator.Prepare(everyFrame, null, Logger.None, clipSink: null, keepFrameFeatures: true);
+        var b = BrainSimulator.Prepare(onset, null, Logger.None, clipSink: null, keepFrameFeatures: true);
+        var layout = a.Model.Layout;
+        var fpc = everyFrame.Data.FramesPerClip;
+        var fa = a.FrameFeatures(0);
+        var fb = b.FrameFeatures(0);
+        var frames = fa.Length / layout.Count;
+        var changed = 0;
+        for (var f = 0; f < frames; f++)
+        {
+            var onsetFrame = f - (f % fpc);
+            var retinotopicA = fa.AsSpan(f * layout.Count, layout.MotionOffset);
+            var retinotopicB = fb.AsSpan(f * layout.Count, layout.MotionOffset);
+            Assert.True(retinotopicB.SequenceEqual(fa.AsSpan(onsetFrame * layout.Count, layout.MotionOffset)), $"frame {f}: not its clip's first frame");
+            changed += retinotopicA.SequenceEqual(retinotopicB) ? 0 : 1;
+            var rest = layout.Count - layout.MotionOffset;
+            Assert.True(fa.AsSpan((f * layout.Count) + layout.MotionOffset, rest).SequenceEqual(fb.AsSpan((f * layout.Count) + layout.MotionOffset, rest)), $"frame {f}: motion or semantic features changed");
+        }
+        // Most clips move, so most later frames differ from their first: the hold did something.
+        Assert.True(changed > frames / 2, $"{changed} of {frames} frames changed");
+    }
+
+    [Fact]
     public void DatasetFolder_RoundTrips_ClipsInTableOrder_WithGroundTruth()
     {
         using var tmp = TestEnvironment.NewTempDir();

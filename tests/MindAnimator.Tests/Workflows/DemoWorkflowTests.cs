@@ -61,7 +61,10 @@ public sealed class DemoWorkflowTests : IDisposable
             Assert.Equal(result.DecoderScores.Count, scores.RootElement.GetProperty("scores").GetArrayLength());
         }
         Assert.Equal(testClips, result.Permtest.Own.Clips.Select(c => c.ClipId));
-        Assert.True(File.Exists(Path.Combine(run, o.Permtest, "control.json")));
+        using (var control = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, o.Permtest, "control.json"))))
+        {
+            Assert.Equal(result.Permtest.MotionFromFmri, control.RootElement.GetProperty("motion_from_fmri").GetBoolean());
+        }
         Assert.Equal(testClips, result.WithoutMotionDecoder.Clips.Select(c => c.ClipId));
         Assert.True(File.Exists(Path.Combine(run, o.AblationPermtest, "permtest.json")));
 
