@@ -67,7 +67,28 @@ public static class StateDict
             {
                 continue;
             }
-            dst.copy_(src.to(dst.dtype, dst.device));
+            CopyConverted(dst, src);
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> into <paramref name="destination"/>, converting dtype and device. The converted
+    /// temporary is disposed here: left to the finalizer it can be freed while the native copy is still reading it
+    /// (a GC between taking its handle and the call — a segfault in libtorch seen under parallel tests).
+    /// </summary>
+    public static void CopyConverted(Tensor destination, Tensor source)
+    {
+        var converted = source.to(destination.dtype, destination.device);
+        try
+        {
+            destination.copy_(converted);
+        }
+        finally
+        {
+            if (!ReferenceEquals(converted, source))
+            {
+                converted.Dispose();
+            }
         }
     }
 
