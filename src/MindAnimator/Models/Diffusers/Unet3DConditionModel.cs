@@ -99,7 +99,7 @@ public sealed class Unet3DConditionModel : UnetConditionModel
                 var bound = 1.0 / Math.Sqrt(p.dim() == 2 ? p.shape[1] : p.shape[0]);
                 value = empty(p.shape).uniform_(-bound, bound, generator);
             }
-            p.copy_(value.to(p.dtype, p.device));
+            StateDict.CopyConverted(p, value);
         }
     }
 
